@@ -1,0 +1,77 @@
+-- Public functions.  Stock changes are ledger inserts: these wrappers only name the kind,
+-- the ledger trigger validates, applies and releases.  Order operations are C (src/order_ops.c).
+
+CREATE FUNCTION backorder.receive(p_client_id text, p_sku text, p_location_id text,
+                                  p_qty bigint, p_reference text DEFAULT NULL)
+RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta, reference)
+    VALUES (p_client_id, p_sku, p_location_id, 'receipt', p_qty, 0, p_reference)
+    RETURNING movement_id
+$$;
+COMMENT ON FUNCTION backorder.receive(text, text, text, bigint, text) IS
+    'Receives units into a warehouse (a receipt in the ledger): waiting orders are allocated and released in the same transaction.  Returns the ledger row id.';
+
+CREATE FUNCTION backorder.adjust(p_client_id text, p_sku text, p_location_id text,
+                                 p_delta bigint, p_reason text)
+RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta, reason)
+    VALUES (p_client_id, p_sku, p_location_id, 'adjustment', p_delta, 0, p_reason)
+    RETURNING movement_id
+$$;
+COMMENT ON FUNCTION backorder.adjust(text, text, text, bigint, text) IS
+    'Corrects on_hand by a signed delta (found stock, damage, sync error).  A decrease below what is allocated takes units back from the newest unshipped orders.  Returns the ledger row id.';
+
+CREATE FUNCTION backorder.count_stock(p_client_id text, p_sku text, p_location_id text,
+                                      p_counted bigint, p_reason text)
+RETURNS bigint LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta, reason)
+    VALUES (p_client_id, p_sku, p_location_id, 'count', p_counted, 0, p_reason)
+    RETURNING movement_id
+$$;
+COMMENT ON FUNCTION backorder.count_stock(text, text, text, bigint, text) IS
+    'Records a physical count: on_hand becomes the counted quantity and the ledger row keeps the delta applied.  Returns the ledger row id.';
+
+CREATE FUNCTION backorder.receive_inbound(p_inbound_id bigint)
+RETURNS bigint LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_receive_inbound';
+COMMENT ON FUNCTION backorder.receive_inbound(bigint) IS
+    'Receives an inbound row (PO/ASN) in full: a receipt with the inbound''s reference, and received_at set.  Returns the ledger row id.';
+
+CREATE FUNCTION backorder.cancel_order(p_client_id text, p_order_id text)
+RETURNS boolean LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_cancel_order';
+COMMENT ON FUNCTION backorder.cancel_order(text, text) IS
+    'Cancels an open order: frees its allocated units (released to waiting orders in the same transaction) and closes its holds.  Returns false if it was already cancelled.';
+
+CREATE FUNCTION backorder.ship_order(p_client_id text, p_order_id text)
+RETURNS boolean LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_ship_order';
+COMMENT ON FUNCTION backorder.ship_order(text, text) IS
+    'Ships a ready order: one shipment row per line in the ledger, on_hand and allocated fall together.  Returns false if it was already shipped.';
+
+CREATE FUNCTION backorder.hold_order(p_client_id text, p_order_id text,
+                                     p_reason text DEFAULT 'manual', p_note text DEFAULT NULL)
+RETURNS boolean LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_hold_order';
+COMMENT ON FUNCTION backorder.hold_order(text, text, text, text) IS
+    'Puts an operator hold on an open order (it keeps its allocated units).  Returns false if a hold with that reason is already open.';
+
+CREATE FUNCTION backorder.release_hold(p_client_id text, p_order_id text,
+                                       p_reason text DEFAULT 'manual')
+RETURNS boolean LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_release_hold';
+COMMENT ON FUNCTION backorder.release_hold(text, text, text) IS
+    'Closes a hold.  Operator reasons close at once; unknown_sku re-evaluates the order against the catalog; out_of_stock and discontinued close only by stock arriving.  Returns false if no such hold was open.';
+
+-- Trigger functions (src/guard.c, src/intake.c, src/ledger.c).
+CREATE FUNCTION backorder.guard_row() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_guard_row';
+COMMENT ON FUNCTION backorder.guard_row() IS
+    'Trigger: validates app writes and rejects direct writes to engine-maintained columns.';
+CREATE FUNCTION backorder.guard_statement() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_guard_statement';
+COMMENT ON FUNCTION backorder.guard_statement() IS
+    'Trigger: an app statement that edits existing orders takes the engine''s edit lock first (see README, Locking).';
+CREATE FUNCTION backorder.intake() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_intake';
+COMMENT ON FUNCTION backorder.intake() IS
+    'Deferred constraint trigger: evaluates each order touched in the transaction once, at commit.';
+CREATE FUNCTION backorder.ledger() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_ledger';
+COMMENT ON FUNCTION backorder.ledger() IS
+    'Trigger on stock_movement: applies the row to stock, allocates new units to waiting lines, takes back units when on_hand falls below allocated.';

@@ -1,0 +1,96 @@
+-- check_invariants(): one row per violation of DESIGN.md's invariants, none when consistent.
+-- Plain SQL over the whole database, independent of the C code it checks.
+
+CREATE FUNCTION backorder.check_invariants()
+RETURNS TABLE (invariant integer, client_id text, object text, detail text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- 1. 0 <= allocated <= on_hand, on_hand never negative
+    SELECT 1, s.client_id, s.sku || '@' || s.location_id,
+           format('on_hand %s, allocated %s', s.on_hand, s.allocated)
+      FROM backorder.stock s
+     WHERE s.on_hand < 0 OR s.allocated < 0 OR s.allocated > s.on_hand
+    UNION ALL
+    -- 2. stock.allocated = sum of line allocations at that SKU and location
+    SELECT 2, coalesce(s.client_id, l.client_id), coalesce(s.sku, l.sku) || '@' || coalesce(s.location_id, l.location_id),
+           format('stock.allocated %s, lines hold %s', coalesce(s.allocated, 0), coalesce(l.units, 0))
+      FROM backorder.stock s
+      FULL JOIN (SELECT ol.client_id, ol.sku, ol.location_id, sum(ol.allocated) AS units
+                   FROM backorder.order_line ol
+                  WHERE ol.allocated > 0
+                  GROUP BY 1, 2, 3) l
+        ON l.client_id = s.client_id AND l.sku = s.sku AND l.location_id = s.location_id
+     WHERE coalesce(s.allocated, 0) <> coalesce(l.units, 0)
+    UNION ALL
+    -- 3. 0 <= line.allocated <= qty; shipped and cancelled orders hold nothing
+    SELECT 3, l.client_id, l.order_id || '#' || l.line_no,
+           format('allocated %s of %s, order %s', l.allocated, l.qty, o.status)
+      FROM backorder.order_line l
+      JOIN backorder.orders o ON o.client_id = l.client_id AND o.order_id = l.order_id
+     WHERE l.allocated < 0 OR l.allocated > l.qty
+        OR (o.status IN ('shipped', 'cancelled') AND l.allocated <> 0)
+    UNION ALL
+    -- 4. ready iff complete and no open hold; needs_review iff a hold is open
+    SELECT 4, o.client_id, o.order_id,
+           format('status %s, open holds %s, short lines %s', o.status, h.open_holds, coalesce(ls.short, 0))
+      FROM backorder.orders o
+      LEFT JOIN LATERAL (SELECT count(*) AS open_holds FROM backorder.order_hold oh
+                          WHERE oh.client_id = o.client_id AND oh.order_id = o.order_id
+                            AND oh.released_at IS NULL) h ON true
+      LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE ol.allocated < ol.qty) AS short
+                           FROM backorder.order_line ol
+                          WHERE ol.client_id = o.client_id AND ol.order_id = o.order_id) ls ON true
+     WHERE o.status = 'new'
+        OR (o.status = 'ready' AND (h.open_holds > 0 OR coalesce(ls.short, 0) > 0))
+        OR (o.status = 'needs_review' AND h.open_holds = 0)
+        OR (o.status IN ('shipped', 'cancelled') AND h.open_holds > 0)
+    UNION ALL
+    -- 5. under reserve, available units at a SKU and location mean nobody waits there;
+    --    and a line waits exactly when its open order is short of it at a placed location
+    SELECT 5, s.client_id, s.sku || '@' || s.location_id,
+           format('available %s while %s lines wait', s.on_hand - s.allocated, w.lines)
+      FROM backorder.stock s
+      JOIN backorder.client c ON c.client_id = s.client_id AND c.allocation_policy = 'reserve'
+      JOIN LATERAL (SELECT count(*) AS lines FROM backorder.order_line ol
+                     WHERE ol.client_id = s.client_id AND ol.sku = s.sku
+                       AND ol.location_id = s.location_id AND ol.waiting) w ON w.lines > 0
+     WHERE s.on_hand > s.allocated
+    UNION ALL
+    SELECT 5, l.client_id, l.order_id || '#' || l.line_no,
+           format('waiting %s, allocated %s of %s, order %s', l.waiting, l.allocated, l.qty, o.status)
+      FROM backorder.order_line l
+      JOIN backorder.orders o ON o.client_id = l.client_id AND o.order_id = l.order_id
+     WHERE l.waiting IS DISTINCT FROM (o.status IN ('ready', 'needs_review')
+                                       AND l.location_id IS NOT NULL AND l.allocated < l.qty)
+    UNION ALL
+    -- 6. on_hand is the sum of the ledger's deltas
+    SELECT 6, coalesce(s.client_id, m.client_id), coalesce(s.sku, m.sku) || '@' || coalesce(s.location_id, m.location_id),
+           format('on_hand %s, ledger sum %s', coalesce(s.on_hand, 0), coalesce(m.total, 0))
+      FROM backorder.stock s
+      FULL JOIN (SELECT sm.client_id, sm.sku, sm.location_id, sum(sm.delta) AS total
+                   FROM backorder.stock_movement sm GROUP BY 1, 2, 3) m
+        ON m.client_id = s.client_id AND m.sku = s.sku AND m.location_id = s.location_id
+     WHERE coalesce(s.on_hand, 0) <> coalesce(m.total, 0)
+    UNION ALL
+    -- 7. every hold was opened by exactly one event, and closed by exactly one if closed;
+    --    every shipped or cancelled order has exactly one such event
+    SELECT 7, h.client_id, h.order_id || ' hold ' || h.hold_id,
+           format('%s: %s opening events, %s closing events', h.reason, ev.opening, ev.closing)
+      FROM backorder.order_hold h
+      LEFT JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE e.detail->'opened' @> to_jsonb(h.hold_id)) AS opening,
+                   count(*) FILTER (WHERE e.detail->'closed' @> to_jsonb(h.hold_id)) AS closing
+              FROM backorder.order_event e
+             WHERE e.client_id = h.client_id AND e.order_id = h.order_id) ev ON true
+     WHERE ev.opening <> 1 OR ev.closing <> (CASE WHEN h.released_at IS NULL THEN 0 ELSE 1 END)
+    UNION ALL
+    SELECT 7, o.client_id, o.order_id, format('%s order with %s %s events', o.status, ev.n, o.status)
+      FROM backorder.orders o
+      LEFT JOIN LATERAL (SELECT count(*) AS n FROM backorder.order_event e
+                          WHERE e.client_id = o.client_id AND e.order_id = o.order_id
+                            AND e.event = o.status) ev ON true
+     WHERE o.status IN ('shipped', 'cancelled') AND ev.n <> 1
+$$;
+COMMENT ON FUNCTION backorder.check_invariants() IS
+    'One row per violated invariant (DESIGN.md 1-7): invariant number, client, the object (SKU@location, order, line or hold) and what is wrong.  No rows: consistent.';

@@ -1,0 +1,457 @@
+/*
+ * guard.c — what apps may write, with errors that say what to do instead.
+ *
+ * Apps write orders, order lines and ledger rows with plain SQL; the engine
+ * owns stock, allocations, statuses, holds and events.  BEFORE triggers on
+ * every table tell the two apart by engine_depth (raised only by C code in
+ * engine_run), validate app writes with specific SQLSTATEs and errhints, and
+ * reject direct writes to engine-maintained columns with 428C9, the SQLSTATE
+ * PostgreSQL itself uses for writing a generated column.
+ *
+ * A line edit that frees allocated units (qty below allocated, another SKU,
+ * a deleted line) returns them to stock here, at once, and leaves the stock
+ * row for the order's evaluation to serve at commit.
+ *
+ * Statements that update or delete existing orders or lines first take the
+ * edit lock exclusively (guard_statement).  Row locks on lines are taken by
+ * the UPDATE itself before any row trigger runs, so without this an app edit
+ * would lock order rows before stock rows, against rule 1.  Engine paths
+ * hold the edit lock shared, so they wait for the editing transaction rather
+ * than deadlock with it.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_guard_row);
+PG_FUNCTION_INFO_V1(backorder_guard_statement);
+
+/* Columns of each table that only the engine writes. */
+static const char *const order_engine_columns[] =
+{"status", "held_since", "ready_at", "shipped_at", "cancelled_at", NULL};
+static const char *const line_engine_columns[] =
+{"allocated", "shipped", "location_id", "priority", "placed_at", "waiting", NULL};
+
+char *
+tuple_text(HeapTuple tuple, TupleDesc tupdesc, const char *column)
+{
+	int			attnum = SPI_fnumber(tupdesc, column);
+
+	if (attnum <= 0)
+		elog(ERROR, "pg_backorder: column \"%s\" not found", column);
+	return SPI_getvalue(tuple, tupdesc, attnum);
+}
+
+/* Returns false when the column is NULL. */
+bool
+tuple_int64(HeapTuple tuple, TupleDesc tupdesc, const char *column, int64 *value)
+{
+	int			attnum = SPI_fnumber(tupdesc, column);
+	bool		isnull;
+	Datum		d;
+
+	if (attnum <= 0)
+		elog(ERROR, "pg_backorder: column \"%s\" not found", column);
+	d = SPI_getbinval(tuple, tupdesc, attnum, &isnull);
+	if (isnull)
+		return false;
+	*value = SPI_gettypeid(tupdesc, attnum) == INT8OID ? DatumGetInt64(d) : DatumGetInt32(d);
+	return true;
+}
+
+static bool
+text_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc tupdesc, const char *column)
+{
+	return !text_equal(tuple_text(oldtup, tupdesc, column), tuple_text(newtup, tupdesc, column));
+}
+
+static void
+reject_engine_column(const char *table, const char *column)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("column \"%s\" of backorder.%s is maintained by the engine", column, table),
+			 errhint("Leave it out of INSERT and UPDATE; change stock through backorder.stock_movement and orders through the backorder functions.")));
+}
+
+void
+require_client(const char *client_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (client_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("client_id must not be null"),
+				 errhint("Name a client from backorder.client.")));
+	values[0] = text_datum(client_id);
+	run_plan(&plan, "SELECT 1 FROM backorder.client WHERE client_id = $1", 1, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("client \"%s\" does not exist", client_id),
+				 errhint("Insert it into backorder.client first.")));
+}
+
+void
+require_location(const char *location_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (location_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("location_id must not be null"),
+				 errhint("Name a warehouse from backorder.location.")));
+	values[0] = text_datum(location_id);
+	run_plan(&plan, "SELECT 1 FROM backorder.location WHERE location_id = $1", 1, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("location \"%s\" does not exist", location_id),
+				 errhint("Insert it into backorder.location first.")));
+}
+
+static void
+check_line_qty(HeapTuple tuple, TupleDesc tupdesc)
+{
+	int64		qty;
+
+	if (!tuple_int64(tuple, tupdesc, "qty", &qty))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("order line quantity must not be null"),
+				 errhint("Give qty as a positive number of units.")));
+	if (qty <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("order line quantity must be positive, not " INT64_FORMAT, qty),
+				 errhint("Give qty as a positive number of units; delete the line to drop it.")));
+}
+
+/* ---- work that needs SPI, run through engine_run ---- */
+
+typedef struct GuardWork
+{
+	const char *client_id;
+	const char *order_id;
+	const char *location_id;	/* orders INSERT: requested location */
+	bool		line_write;		/* order_line write: the order must be open */
+	StockKey	freed_key;		/* order_line edit: units to give back */
+	int64		freed;
+	bool		copy_queue_position;	/* orders UPDATE: copy priority, placed_at to lines */
+} GuardWork;
+
+static void
+guard_work(void *arg)
+{
+	GuardWork  *w = arg;
+
+	if (w->copy_queue_position)
+	{
+		static SPIPlanPtr plan = NULL;
+		static const Oid types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2];
+
+		values[0] = text_datum(w->client_id);
+		values[1] = text_datum(w->order_id);
+		run_plan(&plan,
+				 "UPDATE backorder.order_line l SET priority = o.priority, placed_at = o.placed_at"
+				 "  FROM backorder.orders o"
+				 " WHERE o.client_id = $1 AND o.order_id = $2"
+				 "   AND l.client_id = $1 AND l.order_id = $2 AND l.location_id IS NOT NULL",
+				 2, types, values, NULL, 0);
+		return;
+	}
+
+	if (!w->line_write)
+	{
+		require_client(w->client_id);
+		if (w->location_id)
+			require_location(w->location_id);
+	}
+	else
+	{
+		static SPIPlanPtr plan = NULL;
+		static const Oid types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2];
+		char	   *status;
+
+		values[0] = text_datum(w->client_id ? w->client_id : "");
+		values[1] = text_datum(w->order_id ? w->order_id : "");
+		run_plan(&plan, "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+				 2, types, values, NULL, 1);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("order \"%s\" of client \"%s\" does not exist",
+							w->order_id ? w->order_id : "", w->client_id ? w->client_id : ""),
+					 errhint("Insert the order into backorder.orders before its lines.")));
+		status = spi_text(0, 1);
+		if (strcmp(status, "shipped") == 0 || strcmp(status, "cancelled") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("order \"%s\" is %s; its lines cannot change", w->order_id, status),
+					 errhint("Place a new order instead.")));
+	}
+
+	if (w->freed > 0)
+	{
+		lock_stock_rows(&w->freed_key, 1, NULL, NULL);
+		stock_apply(&w->freed_key, 0, -w->freed);
+		intake_note_freed(&w->freed_key);
+	}
+}
+
+static HeapTuple
+guard_orders(TriggerData *td)
+{
+	TupleDesc	tupdesc = td->tg_relation->rd_att;
+	HeapTuple	oldtup = td->tg_trigtuple;
+	HeapTuple	newtup = td->tg_newtuple;
+	GuardWork	w = {0};
+	int			i;
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("orders cannot be deleted"),
+				 errhint("Cancel the order with backorder.cancel_order(client_id, order_id); its history stays.")));
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		char	   *status = tuple_text(oldtup, tupdesc, "status");
+
+		if (!text_equal(status, "new"))
+			reject_engine_column("orders", "status");
+		for (i = 1; order_engine_columns[i]; i++)
+			if (tuple_text(oldtup, tupdesc, order_engine_columns[i]) != NULL)
+				reject_engine_column("orders", order_engine_columns[i]);
+		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
+		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
+		w.location_id = tuple_text(oldtup, tupdesc, "location_id");
+		engine_run(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id);
+		return oldtup;
+	}
+
+	/* UPDATE */
+	for (i = 0; order_engine_columns[i]; i++)
+		if (column_changed(oldtup, newtup, tupdesc, order_engine_columns[i]))
+			reject_engine_column("orders", order_engine_columns[i]);
+	if (column_changed(oldtup, newtup, tupdesc, "client_id") ||
+		column_changed(oldtup, newtup, tupdesc, "order_id"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("an order's client_id and order_id cannot change"),
+				 errhint("Cancel the order and place it again under the new key.")));
+	if (column_changed(oldtup, newtup, tupdesc, "location_id") &&
+		!text_equal(tuple_text(oldtup, tupdesc, "status"), "new"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the location of an order that has been evaluated cannot change"),
+				 errhint("Cancel the order and place it again at the new location.")));
+	return newtup;
+}
+
+/*
+ * AFTER UPDATE on orders: a new priority or placed_at moves the order's
+ * waiting lines in the queue (they carry copies for the queue index).  It
+ * takes effect for units that arrive from now on.
+ */
+static void
+guard_orders_after(TriggerData *td)
+{
+	TupleDesc	tupdesc = td->tg_relation->rd_att;
+	GuardWork	w = {0};
+
+	if (!column_changed(td->tg_trigtuple, td->tg_newtuple, tupdesc, "priority") &&
+		!column_changed(td->tg_trigtuple, td->tg_newtuple, tupdesc, "placed_at"))
+		return;
+	w.client_id = tuple_text(td->tg_newtuple, tupdesc, "client_id");
+	w.order_id = tuple_text(td->tg_newtuple, tupdesc, "order_id");
+	w.copy_queue_position = true;
+	engine_run(guard_work, &w);
+}
+
+static HeapTuple
+guard_order_line(TriggerData *td)
+{
+	TupleDesc	tupdesc = td->tg_relation->rd_att;
+	HeapTuple	oldtup = td->tg_trigtuple;
+	HeapTuple	newtup = td->tg_newtuple;
+	GuardWork	w = {0};
+	int			i;
+
+	w.line_write = true;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		int64		v;
+
+		check_line_qty(oldtup, tupdesc);
+		if (tuple_int64(oldtup, tupdesc, "allocated", &v) && v != 0)
+			reject_engine_column("order_line", "allocated");
+		if (tuple_int64(oldtup, tupdesc, "shipped", &v) && v != 0)
+			reject_engine_column("order_line", "shipped");
+		for (i = 2; i < 5; i++)
+			if (tuple_text(oldtup, tupdesc, line_engine_columns[i]) != NULL)
+				reject_engine_column("order_line", line_engine_columns[i]);
+		if (text_equal(tuple_text(oldtup, tupdesc, "waiting"), "t"))
+			reject_engine_column("order_line", "waiting");
+		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
+		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
+		engine_run(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id);
+		return oldtup;
+	}
+
+	w.client_id = tuple_text(oldtup, tupdesc, "client_id");
+	w.order_id = tuple_text(oldtup, tupdesc, "order_id");
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		if (tuple_int64(oldtup, tupdesc, "allocated", &w.freed) && w.freed > 0)
+		{
+			w.freed_key.client_id = (char *) w.client_id;
+			w.freed_key.sku = tuple_text(oldtup, tupdesc, "sku");
+			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
+		}
+		engine_run(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id);
+		return oldtup;
+	}
+
+	/* UPDATE */
+	for (i = 0; line_engine_columns[i]; i++)
+		if (column_changed(oldtup, newtup, tupdesc, line_engine_columns[i]))
+			reject_engine_column("order_line", line_engine_columns[i]);
+	if (column_changed(oldtup, newtup, tupdesc, "client_id") ||
+		column_changed(oldtup, newtup, tupdesc, "order_id") ||
+		column_changed(oldtup, newtup, tupdesc, "line_no"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("an order line's client_id, order_id and line_no cannot change"),
+				 errhint("Delete the line and insert a new one.")));
+	check_line_qty(newtup, tupdesc);
+
+	if (column_changed(oldtup, newtup, tupdesc, "qty") ||
+		column_changed(oldtup, newtup, tupdesc, "sku"))
+	{
+		int64		old_alloc = 0,
+					new_qty = 0,
+					new_alloc;
+		bool		sku_changed = column_changed(oldtup, newtup, tupdesc, "sku");
+		int			cols[2];
+		Datum		vals[2];
+		bool		nulls[2] = {false, false};
+
+		tuple_int64(oldtup, tupdesc, "allocated", &old_alloc);
+		tuple_int64(newtup, tupdesc, "qty", &new_qty);
+		new_alloc = sku_changed ? 0 : Min(old_alloc, new_qty);
+		w.freed = old_alloc - new_alloc;
+		if (w.freed > 0)
+		{
+			w.freed_key.client_id = (char *) w.client_id;
+			w.freed_key.sku = tuple_text(oldtup, tupdesc, "sku");
+			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
+		}
+		engine_run(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id);
+
+		/* The evaluation at commit sets waiting again. */
+		cols[0] = SPI_fnumber(tupdesc, "allocated");
+		vals[0] = Int32GetDatum((int32) new_alloc);
+		cols[1] = SPI_fnumber(tupdesc, "waiting");
+		vals[1] = BoolGetDatum(false);
+		return heap_modify_tuple_by_cols(newtup, tupdesc, 2, cols, vals, nulls);
+	}
+	return newtup;
+}
+
+/*
+ * backorder.guard_row() — BEFORE INSERT/UPDATE/DELETE on the engine's tables,
+ * and AFTER UPDATE on orders (queue position copies).
+ */
+Datum
+backorder_guard_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *table;
+	HeapTuple	result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.guard_row: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "backorder.guard_row: must be fired FOR EACH ROW");
+
+	table = RelationGetRelationName(td->tg_relation);
+	result = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+
+	if (strcmp(table, "stock_movement") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the stock ledger is insert-only"),
+				 errhint("Insert a correcting movement (kind adjustment or count) instead.")));
+
+	if (engine_depth > 0)
+		return PointerGetDatum(result);
+
+	if (TRIGGER_FIRED_AFTER(td->tg_event))
+	{
+		if (strcmp(table, "orders") == 0 && TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			guard_orders_after(td);
+		return PointerGetDatum(NULL);
+	}
+
+	if (strcmp(table, "orders") == 0)
+		return PointerGetDatum(guard_orders(td));
+	if (strcmp(table, "order_line") == 0)
+		return PointerGetDatum(guard_order_line(td));
+
+	/* stock, order_hold, order_event: engine only */
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("backorder.%s is maintained by the engine", table),
+			 errhint("Change stock by inserting into backorder.stock_movement (or backorder.receive, adjust, count_stock); change holds with backorder.hold_order and release_hold.")));
+	return PointerGetDatum(NULL);	/* keep compiler quiet */
+}
+
+/*
+ * backorder.guard_statement() — BEFORE statement triggers: takes the edit lock
+ * for app statements that edit existing orders; refuses TRUNCATE of the ledger.
+ */
+Datum
+backorder_guard_statement(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.guard_statement: not called by trigger manager");
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("backorder.%s cannot be truncated", RelationGetRelationName(td->tg_relation)),
+				 errhint("The ledger is insert-only; DROP EXTENSION removes all of pg_backorder's data.")));
+	if (engine_depth == 0)
+		edit_lock_exclusive();
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,542 @@
+/*
+ * intake.c — evaluating orders that apps wrote with plain SQL.
+ *
+ * Apps insert an order and its lines (or edit lines) in one transaction.  A
+ * deferred constraint trigger on orders and order_line queues one event per
+ * row; evaluating per event would evaluate a three-line order four times.  So
+ * the guard trigger (a BEFORE trigger that sees every app write) marks the
+ * order "dirty" in a per-transaction hash table, and the deferred trigger
+ * evaluates an order only while it is dirty, then marks it clean.  A later
+ * edit in the same transaction (after SET CONSTRAINTS ... IMMEDIATE) marks it
+ * dirty again.  On subtransaction abort every entry turns dirty again:
+ * evaluation is idempotent, so re-evaluating is always safe.
+ *
+ * Line edits that free allocated units (a qty below what is allocated, a
+ * changed SKU, a deleted line) give the units back to stock at once, in the
+ * guard trigger, and note the stock row here; the next evaluation serves that
+ * stock row's queue, because freed units are a real increase of supply.
+ *
+ * evaluate_order() is also the re-evaluation behind release_hold(unknown_sku).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_intake);
+
+#define ORDER_KEY_LEN (64 + 1 + 128 + 1)
+
+typedef struct DirtyOrder
+{
+	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
+	bool		dirty;
+} DirtyOrder;
+
+/* Per-transaction state, in TopTransactionContext; reset at transaction end. */
+static HTAB *dirty_orders = NULL;
+static List *freed_keys = NIL;
+
+static void
+order_key(char *buf, const char *client_id, const char *order_id)
+{
+	snprintf(buf, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
+}
+
+static void
+intake_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		dirty_orders = NULL;	/* memory goes with TopTransactionContext */
+		freed_keys = NIL;
+	}
+}
+
+static void
+intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS seq;
+	DirtyOrder *entry;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB || dirty_orders == NULL)
+		return;
+	hash_seq_init(&seq, dirty_orders);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		entry->dirty = true;
+}
+
+void
+intake_init(void)
+{
+	RegisterXactCallback(intake_xact_callback, NULL);
+	RegisterSubXactCallback(intake_subxact_callback, NULL);
+}
+
+static DirtyOrder *
+dirty_entry(const char *client_id, const char *order_id, bool create)
+{
+	char		key[ORDER_KEY_LEN];
+	bool		found;
+
+	if (dirty_orders == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!create)
+			return NULL;
+		ctl.keysize = ORDER_KEY_LEN;
+		ctl.entrysize = sizeof(DirtyOrder);
+		ctl.hcxt = TopTransactionContext;
+		dirty_orders = hash_create("pg_backorder dirty orders", 64, &ctl,
+								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	order_key(key, client_id, order_id);
+	return hash_search(dirty_orders, key, create ? HASH_ENTER : HASH_FIND, &found);
+}
+
+void
+intake_mark_dirty(const char *client_id, const char *order_id)
+{
+	dirty_entry(client_id, order_id, true)->dirty = true;
+}
+
+void
+intake_note_freed(const StockKey *key)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	StockKey   *copy = palloc(sizeof(StockKey));
+
+	copy->client_id = pstrdup(key->client_id);
+	copy->sku = pstrdup(key->sku);
+	copy->location_id = pstrdup(key->location_id);
+	freed_keys = lappend(freed_keys, copy);
+	MemoryContextSwitchTo(old);
+}
+
+/* ---- evaluation ---- */
+
+typedef struct Line
+{
+	int32		line_no;
+	char	   *sku;
+	int64		qty;
+	int64		allocated;
+	char	   *location_id;	/* where it is allocated / waits; NULL if not yet placed */
+	bool		known;			/* SKU in the catalog */
+	int			key_index;		/* into the locked stock keys, or -1 */
+} Line;
+
+typedef struct OrderState
+{
+	char	   *status;
+	char	   *location_id;	/* requested by the app, or NULL */
+	Line	   *lines;
+	int			n_lines;
+} OrderState;
+
+static bool
+load_order(const char *client_id, const char *order_id, OrderState *o)
+{
+	static SPIPlanPtr order_plan = NULL;
+	static SPIPlanPtr lines_plan = NULL;
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	uint64		r;
+
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(order_id);
+	run_plan(&order_plan,
+			 "SELECT status, location_id FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+			 2, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		return false;
+	o->status = spi_text(0, 1);
+	o->location_id = spi_text(0, 2);
+
+	run_plan(&lines_plan,
+			 "SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id, s.sku IS NOT NULL"
+			 "  FROM backorder.order_line l"
+			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
+			 " WHERE l.client_id = $1 AND l.order_id = $2 ORDER BY l.line_no",
+			 2, types, values, NULL, 0);
+	o->n_lines = (int) SPI_processed;
+	o->lines = palloc0(sizeof(Line) * (o->n_lines > 0 ? o->n_lines : 1));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		Line	   *l = &o->lines[r];
+
+		l->line_no = (int32) spi_int64(r, 1);
+		l->sku = spi_text(r, 2);
+		l->qty = spi_int64(r, 3);
+		l->allocated = spi_int64(r, 4);
+		l->location_id = spi_text(r, 5);
+		l->known = spi_bool(r, 6);
+		l->key_index = -1;
+	}
+	return true;
+}
+
+/*
+ * Where an order without a location is served: the first location by
+ * priority that can fill the whole order, else the one with the most of its
+ * units available, else the preferred one.
+ */
+static char *
+choose_location(const char *client_id, OrderState *o)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTARRAYOID, INT8ARRAYOID};
+	char	  **skus = palloc(sizeof(char *) * o->n_lines);
+	int64	   *needs = palloc(sizeof(int64) * o->n_lines);
+	int			n = 0,
+				i,
+				j;
+	Datum		values[3];
+
+	for (i = 0; i < o->n_lines; i++)
+	{
+		Line	   *l = &o->lines[i];
+
+		if (!l->known)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(skus[j], l->sku) == 0)
+				break;
+		if (j == n)
+		{
+			skus[n] = l->sku;
+			needs[n++] = 0;
+		}
+		needs[j] += l->qty - l->allocated;
+	}
+
+	values[0] = text_datum(client_id);
+	values[1] = text_array_datum(skus, n);
+	values[2] = int8_array_datum(needs, n);
+	run_plan(&plan,
+			 "SELECT l.location_id"
+			 "  FROM backorder.location l"
+			 "  CROSS JOIN unnest($2, $3) AS n(sku, need)"
+			 "  LEFT JOIN backorder.stock s"
+			 "         ON s.client_id = $1 AND s.sku = n.sku AND s.location_id = l.location_id"
+			 " GROUP BY l.location_id, l.priority"
+			 " ORDER BY bool_and(coalesce(s.on_hand - s.allocated, 0) >= n.need) DESC,"
+			 "          CASE WHEN bool_and(coalesce(s.on_hand - s.allocated, 0) >= n.need)"
+			 "               THEN l.priority END,"
+			 "          sum(least(greatest(coalesce(s.on_hand - s.allocated, 0), 0), n.need)) DESC,"
+			 "          l.priority, l.location_id"
+			 " LIMIT 1",
+			 3, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no warehouse to place orders of client \"%s\" at", client_id),
+				 errdetail("backorder.location is empty."),
+				 errhint("Insert at least one warehouse into backorder.location.")));
+	return spi_text(0, 1);
+}
+
+static void
+write_lines(const char *client_id, const char *order_id, OrderState *o, int64 *new_alloc)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[5] = {TEXTOID, TEXTOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
+	int32	   *line_nos = palloc(sizeof(int32) * o->n_lines);
+	int32	   *alloc = palloc(sizeof(int32) * o->n_lines);
+	char	  **locs = palloc(sizeof(char *) * o->n_lines);
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum	   *loc_d = palloc(sizeof(Datum) * o->n_lines);
+	bool	   *loc_null = palloc(sizeof(bool) * o->n_lines);
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < o->n_lines; i++)
+	{
+		line_nos[i] = o->lines[i].line_no;
+		alloc[i] = (int32) new_alloc[i];
+		locs[i] = o->lines[i].location_id;
+		loc_null[i] = locs[i] == NULL;
+		loc_d[i] = locs[i] ? text_datum(locs[i]) : (Datum) 0;
+	}
+	dims[0] = o->n_lines;
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(order_id);
+	values[2] = int4_array_datum(line_nos, o->n_lines);
+	values[3] = int4_array_datum(alloc, o->n_lines);
+	values[4] = PointerGetDatum(construct_md_array(loc_d, loc_null, 1, dims, lbs,
+												   TEXTOID, -1, false, TYPALIGN_INT));
+	/* The priority and placed_at copies put the line at its place in the queue index. */
+	run_plan(&plan,
+			 "UPDATE backorder.order_line l"
+			 "   SET allocated = g.allocated, location_id = g.location_id,"
+			 "       waiting = g.location_id IS NOT NULL AND g.allocated < l.qty,"
+			 "       priority = o.priority, placed_at = o.placed_at"
+			 "  FROM unnest($3, $4, $5) AS g(line_no, allocated, location_id), backorder.orders o"
+			 " WHERE l.client_id = $1 AND l.order_id = $2 AND l.line_no = g.line_no"
+			 "   AND o.client_id = $1 AND o.order_id = $2",
+			 5, types, values, nulls, 0);
+}
+
+/* Collects and locks the stock rows of the order's placed lines plus `extra`. */
+static StockKey *
+lock_order_stock(const char *client_id, OrderState *o, List *extra, int *n_keys,
+				 int64 **on_hand, int64 **allocated)
+{
+	StockKey   *keys = palloc(sizeof(StockKey) * (o->n_lines + list_length(extra) + 1));
+	int			n = 0,
+				i;
+	ListCell   *lc;
+
+	for (i = 0; i < o->n_lines; i++)
+	{
+		if (!o->lines[i].known || o->lines[i].location_id == NULL)
+			continue;
+		keys[n].client_id = (char *) client_id;
+		keys[n].sku = o->lines[i].sku;
+		keys[n].location_id = o->lines[i].location_id;
+		n++;
+	}
+	foreach(lc, extra)
+		keys[n++] = *(StockKey *) lfirst(lc);
+	n = sort_unique_stock_keys(keys, n);
+	*on_hand = palloc(sizeof(int64) * (n + 1));
+	*allocated = palloc(sizeof(int64) * (n + 1));
+	lock_stock_rows(keys, n, *on_hand, *allocated);
+	*n_keys = n;
+	return keys;
+}
+
+static int
+find_key(StockKey *keys, int n, const char *client_id, const char *sku, const char *location_id)
+{
+	StockKey	k;
+	StockKey   *found;
+
+	k.client_id = (char *) client_id;
+	k.sku = (char *) sku;
+	k.location_id = (char *) location_id;
+	found = bsearch(&k, keys, n, sizeof(StockKey), stock_key_cmp);
+	return found ? (int) (found - keys) : -1;
+}
+
+void
+evaluate_order(const char *client_id, const char *order_id)
+{
+	static SPIPlanPtr lock_plan = NULL;
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	OrderState	o;
+	StockKey   *keys;
+	int			n_keys,
+				i;
+	int64	   *on_hand,
+			   *allocated,
+			   *new_alloc,
+			   *key_delta;
+	char	   *place = NULL;
+	List	   *freed = freed_keys;
+	AllocationPolicy policy;
+	bool		was_new;
+	ListCell   *lc;
+	Datum		values[2];
+	SettleInput in = {0};
+	StringInfoData detail;
+
+	freed_keys = NIL;			/* this evaluation serves them */
+
+	if (!load_order(client_id, order_id, &o))
+		return;
+	if (strcmp(o.status, "shipped") == 0 || strcmp(o.status, "cancelled") == 0)
+		return;
+	if (o.n_lines == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("order \"%s\" of client \"%s\" has no lines", order_id, client_id),
+				 errhint("Insert its lines into backorder.order_line in the same transaction, or cancel it with backorder.cancel_order().")));
+	was_new = strcmp(o.status, "new") == 0;
+
+	/* An order lives at one location: the one its lines already have, or a new choice. */
+	for (i = 0; i < o.n_lines && place == NULL; i++)
+		if (o.lines[i].location_id)
+			place = o.lines[i].location_id;
+	if (place == NULL)
+		place = o.location_id;
+	if (place == NULL)
+	{
+		bool		any_known = false;
+
+		for (i = 0; i < o.n_lines; i++)
+			any_known |= o.lines[i].known;
+		if (any_known)
+			place = choose_location(client_id, &o);
+	}
+	for (i = 0; i < o.n_lines; i++)
+		if (o.lines[i].known && o.lines[i].location_id == NULL)
+			o.lines[i].location_id = place;
+
+	/* Rule 1 and 2: every stock row this evaluation touches, in key order. */
+	keys = lock_order_stock(client_id, &o, freed, &n_keys, &on_hand, &allocated);
+
+	/* Units freed by line edits in this transaction go to the queue first. */
+	foreach(lc, freed)
+	{
+		StockKey   *k = lfirst(lc);
+		int			ki = find_key(keys, n_keys, k->client_id, k->sku, k->location_id);
+
+		if (ki >= 0 && on_hand[ki] > allocated[ki])
+			allocated[ki] += serve_queue(&keys[ki], client_policy(k->client_id),
+										 on_hand[ki] - allocated[ki]);
+	}
+
+	/* Now this order's row; re-read the lines, which the queue may have served. */
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(order_id);
+	run_plan(&lock_plan,
+			 "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
+			 2, types, values, NULL, 1);
+	{
+		OrderState	fresh;
+
+		load_order(client_id, order_id, &fresh);
+		for (i = 0; i < fresh.n_lines; i++)
+			if (fresh.lines[i].known && fresh.lines[i].location_id == NULL)
+				fresh.lines[i].location_id = place;
+		o = fresh;
+	}
+
+	policy = client_policy(client_id);
+	new_alloc = palloc(sizeof(int64) * o.n_lines);
+	key_delta = palloc0(sizeof(int64) * (n_keys + 1));
+	for (i = 0; i < o.n_lines; i++)
+	{
+		Line	   *l = &o.lines[i];
+
+		new_alloc[i] = l->allocated;
+		if (l->known && l->location_id)
+			l->key_index = find_key(keys, n_keys, client_id, l->sku, l->location_id);
+	}
+
+	if (policy == POLICY_RESERVE)
+	{
+		/* Available > 0 means nobody waits there (invariant 5): take what exists. */
+		for (i = 0; i < o.n_lines; i++)
+		{
+			Line	   *l = &o.lines[i];
+			int			ki = l->key_index;
+			int64		avail,
+						take;
+
+			if (ki < 0)
+				continue;
+			avail = on_hand[ki] - allocated[ki] - key_delta[ki];
+			take = Min(Max(avail, 0), l->qty - l->allocated);
+			new_alloc[i] += take;
+			key_delta[ki] += take;
+		}
+	}
+	else
+	{
+		/* complete_only: everything or nothing. */
+		bool		fills = true;
+		int64	   *need = palloc0(sizeof(int64) * (n_keys + 1));
+
+		for (i = 0; i < o.n_lines; i++)
+		{
+			Line	   *l = &o.lines[i];
+
+			if (l->allocated >= l->qty)
+				continue;
+			if (l->key_index < 0)
+			{
+				fills = false;
+				break;
+			}
+			need[l->key_index] += l->qty - l->allocated;
+		}
+		for (i = 0; fills && i < n_keys; i++)
+			if (need[i] > on_hand[i] - allocated[i])
+				fills = false;
+		if (fills)
+			for (i = 0; i < o.n_lines; i++)
+			{
+				Line	   *l = &o.lines[i];
+
+				if (l->key_index < 0)
+					continue;
+				key_delta[l->key_index] += l->qty - l->allocated;
+				new_alloc[i] = l->qty;
+			}
+	}
+
+	write_lines(client_id, order_id, &o, new_alloc);
+	for (i = 0; i < n_keys; i++)
+		stock_apply(&keys[i], 0, key_delta[i]);
+
+	initStringInfo(&detail);
+	if (was_new)
+	{
+		appendStringInfo(&detail, "\"lines\": %d, \"location_id\": ", o.n_lines);
+		if (place)
+			escape_json(&detail, place);
+		else
+			appendStringInfoString(&detail, "null");
+	}
+	in.cause = SETTLE_INTAKE;
+	in.detail = detail.data;
+	settle_order(client_id, order_id, &in);
+}
+
+static void
+evaluate_cb(void *arg)
+{
+	char	  **ids = arg;
+
+	evaluate_order(ids[0], ids[1]);
+}
+
+/*
+ * backorder.intake() — deferred constraint trigger on orders and order_line.
+ * Evaluates the row's order if an app write made it dirty since its last
+ * evaluation in this transaction.
+ */
+Datum
+backorder_intake(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	tuple;
+	TupleDesc	tupdesc;
+	char	   *ids[2];
+	DirtyOrder *entry;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.intake: not called by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "backorder.intake: must be fired AFTER ... FOR EACH ROW");
+
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	tupdesc = trigdata->tg_relation->rd_att;
+	ids[0] = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "client_id"));
+	ids[1] = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "order_id"));
+
+	entry = dirty_entry(ids[0], ids[1], false);
+	if (entry == NULL || !entry->dirty)
+		return PointerGetDatum(NULL);
+
+	engine_run(evaluate_cb, ids);
+	entry = dirty_entry(ids[0], ids[1], true);
+	entry->dirty = false;
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,194 @@
+/*
+ * ledger.c — the stock ledger trigger.
+ *
+ * Every change of on_hand is a row in backorder.stock_movement.  The trigger
+ * is BEFORE INSERT because a count is absolute: the delta it applies depends
+ * on on_hand at that moment, under the stock row's lock, and is written into
+ * the row itself (invariant 6: on_hand = sum of deltas).
+ *
+ * After applying the delta:
+ *   - on_hand below allocated: take units back from the newest unshipped
+ *     orders (queue.c: take_back);
+ *   - available rose (receipt, return, positive adjustment or count): hand
+ *     the units to waiting lines (queue.c: serve_queue).  A count or
+ *     adjustment that changes nothing releases nothing.
+ * A shipment (written only by ship_order) lowers on_hand and allocated
+ * together.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_ledger);
+
+/* Largest quantity one movement may carry: far above any real shipment, far below overflow. */
+#define MAX_MOVEMENT_QTY INT64CONST(1000000000)
+
+typedef struct Movement
+{
+	StockKey	key;
+	char	   *kind;
+	int64		qty;
+	char	   *reason;
+	bool		from_engine;	/* written by ship_order, not by an app */
+	int64		delta;			/* out: applied to on_hand */
+} Movement;
+
+static void
+require_sku(const char *client_id, const char *sku)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	if (sku == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("sku must not be null"),
+				 errhint("Name a SKU from backorder.sku.")));
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(sku);
+	run_plan(&plan, "SELECT 1 FROM backorder.sku WHERE client_id = $1 AND sku = $2",
+			 2, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("SKU \"%s\" of client \"%s\" is not in the catalog", sku, client_id),
+				 errhint("Insert it into backorder.sku before moving stock of it.")));
+}
+
+static void
+validate_movement(Movement *m)
+{
+	const char *k = m->kind;
+
+	if (k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("movement kind must not be null"),
+				 errhint("Use receipt, return, adjustment or count.")));
+	if (strcmp(k, "receipt") != 0 && strcmp(k, "return") != 0 && strcmp(k, "adjustment") != 0 &&
+		strcmp(k, "count") != 0 && strcmp(k, "shipment") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown stock movement kind \"%s\"", k),
+				 errhint("Use receipt, return, adjustment or count.")));
+	if (strcmp(k, "shipment") == 0 && !m->from_engine)
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("shipment movements are written by backorder.ship_order()"),
+				 errhint("Ship the order with backorder.ship_order(client_id, order_id); record other losses as an adjustment.")));
+	if ((strcmp(k, "receipt") == 0 || strcmp(k, "return") == 0) && m->qty <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a %s must bring a positive quantity, not " INT64_FORMAT, k, m->qty),
+				 errhint("Record a loss as an adjustment with a negative delta.")));
+	if (strcmp(k, "adjustment") == 0 && m->qty == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("an adjustment must change stock"),
+				 errhint("Give a non-zero signed delta.")));
+	if (strcmp(k, "count") == 0 && m->qty < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a counted quantity cannot be negative (" INT64_FORMAT ")", m->qty),
+				 errhint("Count the units on the shelf: zero or more.")));
+	if (m->qty > MAX_MOVEMENT_QTY || m->qty < -MAX_MOVEMENT_QTY)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("movement quantity " INT64_FORMAT " is out of range", m->qty),
+				 errhint("One movement moves at most 1000000000 units.")));
+	if ((strcmp(k, "adjustment") == 0 || strcmp(k, "count") == 0) && m->reason == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("an %s needs a reason", k),
+				 errhint("Say why: damage, cycle count, sync error, found stock...")));
+}
+
+static void
+apply_movement(void *arg)
+{
+	Movement   *m = arg;
+	int64		on_hand,
+				allocated,
+				new_on_hand;
+
+	require_client(m->key.client_id);
+	require_location(m->key.location_id);
+	require_sku(m->key.client_id, m->key.sku);
+
+	lock_stock_rows(&m->key, 1, &on_hand, &allocated);
+
+	m->delta = strcmp(m->kind, "count") == 0 ? m->qty - on_hand : m->qty;
+	new_on_hand = on_hand + m->delta;
+	if (new_on_hand < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s of " INT64_FORMAT " would leave on_hand of %s at %s negative (" INT64_FORMAT ")",
+						m->kind, m->qty, m->key.sku, m->key.location_id, new_on_hand),
+				 errhint("Record a count of what is on the shelf instead.")));
+
+	if (strcmp(m->kind, "shipment") == 0)
+	{
+		stock_apply(&m->key, m->delta, m->delta);
+		return;
+	}
+
+	stock_apply(&m->key, m->delta, 0);
+	if (new_on_hand < allocated)
+		take_back(&m->key, allocated - new_on_hand);
+	else if (m->delta > 0)
+		serve_queue(&m->key, client_policy(m->key.client_id), new_on_hand - allocated);
+}
+
+/*
+ * backorder.ledger() — BEFORE INSERT FOR EACH ROW on backorder.stock_movement.
+ */
+Datum
+backorder_ledger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	Movement	m = {0};
+	int			col;
+	Datum		value;
+	bool		isnull = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.ledger: not called by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		elog(ERROR, "backorder.ledger: must be fired BEFORE INSERT FOR EACH ROW");
+
+	tupdesc = td->tg_relation->rd_att;
+	tuple = td->tg_trigtuple;
+	m.key.client_id = tuple_text(tuple, tupdesc, "client_id");
+	m.key.sku = tuple_text(tuple, tupdesc, "sku");
+	m.key.location_id = tuple_text(tuple, tupdesc, "location_id");
+	m.kind = tuple_text(tuple, tupdesc, "kind");
+	m.reason = tuple_text(tuple, tupdesc, "reason");
+	m.from_engine = engine_depth > 0;
+	if (!tuple_int64(tuple, tupdesc, "qty", &m.qty))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("movement quantity must not be null"),
+				 errhint("Give qty: units received or returned, the signed adjustment, or the counted quantity.")));
+	validate_movement(&m);
+	if (m.key.client_id == NULL)
+		require_client(NULL);
+	if (m.key.location_id == NULL)
+		require_location(NULL);
+
+	engine_run(apply_movement, &m);
+
+	col = SPI_fnumber(tupdesc, "delta");
+	value = Int64GetDatum(m.delta);
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 1, &col, &value, &isnull));
+}

@@ -1,0 +1,526 @@
+/*
+ * order_ops.c — ship_order, cancel_order, hold_order, release_hold,
+ * receive_inbound.
+ *
+ * Each operation reads the order's lines without locks to learn which stock
+ * rows it touches, locks those stock rows in key order, then the order row,
+ * and only then re-reads the status it decides on (rules 1 to 3).
+ * Repeating a finished operation is a no-op that returns false, so a retried
+ * request (or two sessions doing the same thing) cannot ship or cancel twice.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_ship_order);
+PG_FUNCTION_INFO_V1(backorder_cancel_order);
+PG_FUNCTION_INFO_V1(backorder_hold_order);
+PG_FUNCTION_INFO_V1(backorder_release_hold);
+PG_FUNCTION_INFO_V1(backorder_receive_inbound);
+
+typedef struct OrderOp
+{
+	char	   *client_id;
+	char	   *order_id;
+	char	   *reason;
+	char	   *note;
+	int64		inbound_id;
+	bool		result;
+	int64		movement_id;
+} OrderOp;
+
+static const Oid order_types[2] = {TEXTOID, TEXTOID};
+
+static char *
+arg_text(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errhint("Pass the %s of an existing order.", name)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static void
+order_values(OrderOp *op, Datum *values)
+{
+	values[0] = text_datum(op->client_id);
+	values[1] = text_datum(op->order_id);
+}
+
+static void
+no_such_order(OrderOp *op)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NO_DATA_FOUND),
+			 errmsg("order \"%s\" of client \"%s\" does not exist", op->order_id, op->client_id),
+			 errhint("Check the client_id and order_id in backorder.orders.")));
+}
+
+/*
+ * Locks the stock rows of the order's placed lines (key order), then the
+ * order row; returns the order's status read under the lock.
+ */
+static char *
+lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
+{
+	static SPIPlanPtr keys_plan = NULL;
+	static SPIPlanPtr lock_plan = NULL;
+	Datum		values[2];
+	StockKey   *keys;
+	int			n,
+				i;
+
+	order_values(op, values);
+	run_plan(&keys_plan,
+			 "SELECT DISTINCT sku, location_id FROM backorder.order_line"
+			 " WHERE client_id = $1 AND order_id = $2 AND location_id IS NOT NULL AND sku IS NOT NULL"
+			 " ORDER BY sku, location_id",
+			 2, order_types, values, NULL, 0);
+	n = (int) SPI_processed;
+	keys = palloc(sizeof(StockKey) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		keys[i].client_id = op->client_id;
+		keys[i].sku = spi_text(i, 1);
+		keys[i].location_id = spi_text(i, 2);
+	}
+	n = sort_unique_stock_keys(keys, n);
+	lock_stock_rows(keys, n, NULL, NULL);
+
+	run_plan(&lock_plan,
+			 "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
+			 2, order_types, values, NULL, 1);
+	if (SPI_processed == 0)
+		no_such_order(op);
+	if (keys_out)
+	{
+		char	   *status = spi_text(0, 1);
+
+		*keys_out = keys;
+		*n_out = n;
+		return status;
+	}
+	return spi_text(0, 1);
+}
+
+/* ---- ship_order ---- */
+
+static void
+ship_work(void *arg)
+{
+	static SPIPlanPtr lines_plan = NULL;
+	static SPIPlanPtr move_plan = NULL;
+	static SPIPlanPtr done_plan = NULL;
+	static const Oid move_types[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	OrderOp    *op = arg;
+	Datum		values[2];
+	char	   *status = lock_order_and_stock(op, NULL, NULL);
+	uint64		r,
+				n;
+	char	  **skus,
+			  **locs;
+	int64	   *units;
+
+	if (strcmp(status, "shipped") == 0)
+	{
+		ereport(NOTICE,
+				(errmsg("order \"%s\" is already shipped", op->order_id)));
+		op->result = false;
+		return;
+	}
+	if (strcmp(status, "ready") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("order \"%s\" is %s, not ready, and cannot ship", op->order_id, status),
+				 errhint(strcmp(status, "needs_review") == 0
+						 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
+						 : "Only ready orders ship.")));
+
+	order_values(op, values);
+	run_plan(&lines_plan,
+			 "SELECT sku, location_id, allocated FROM backorder.order_line"
+			 " WHERE client_id = $1 AND order_id = $2 ORDER BY line_no",
+			 2, order_types, values, NULL, 0);
+	n = SPI_processed;
+	skus = palloc(sizeof(char *) * (n + 1));
+	locs = palloc(sizeof(char *) * (n + 1));
+	units = palloc(sizeof(int64) * (n + 1));
+	for (r = 0; r < n; r++)
+	{
+		skus[r] = spi_text(r, 1);
+		locs[r] = spi_text(r, 2);
+		units[r] = spi_int64(r, 3);
+	}
+
+	/* One shipment row per line; the ledger lowers on_hand and allocated together. */
+	for (r = 0; r < n; r++)
+	{
+		Datum		mv[5];
+
+		mv[0] = text_datum(op->client_id);
+		mv[1] = text_datum(skus[r]);
+		mv[2] = text_datum(locs[r]);
+		mv[3] = Int64GetDatum(-units[r]);
+		mv[4] = text_datum(op->order_id);
+		run_plan(&move_plan,
+				 "INSERT INTO backorder.stock_movement"
+				 " (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
+				 " VALUES ($1, $2, $3, 'shipment', $4, 0, $5, $5)",
+				 5, move_types, mv, NULL, 0);
+	}
+
+	run_plan(&done_plan,
+			 "WITH l AS (UPDATE backorder.order_line SET shipped = allocated, allocated = 0, waiting = false"
+			 "            WHERE client_id = $1 AND order_id = $2)"
+			 "UPDATE backorder.orders SET status = 'shipped', shipped_at = backorder.now()"
+			 " WHERE client_id = $1 AND order_id = $2",
+			 2, order_types, values, NULL, 0);
+	write_event(op->client_id, op->order_id, "shipped", "shipped", NULL);
+	op->result = true;
+}
+
+/*
+ * backorder.ship_order(client_id, order_id) returns boolean
+ */
+Datum
+backorder_ship_order(PG_FUNCTION_ARGS)
+{
+	OrderOp		op = {0};
+
+	op.client_id = arg_text(fcinfo, 0, "client_id");
+	op.order_id = arg_text(fcinfo, 1, "order_id");
+	engine_run(ship_work, &op);
+	PG_RETURN_BOOL(op.result);
+}
+
+/* ---- cancel_order ---- */
+
+static void
+cancel_work(void *arg)
+{
+	static SPIPlanPtr freed_plan = NULL;
+	static SPIPlanPtr holds_plan = NULL;
+	static SPIPlanPtr done_plan = NULL;
+	OrderOp    *op = arg;
+	Datum		values[2];
+	StockKey   *keys;
+	int			n_keys,
+				i;
+	int64	   *freed;
+	int64	   *closed;
+	int			n_closed;
+	char	   *status = lock_order_and_stock(op, &keys, &n_keys);
+	uint64		r;
+	StringInfoData detail;
+
+	if (strcmp(status, "cancelled") == 0)
+	{
+		ereport(NOTICE, (errmsg("order \"%s\" is already cancelled", op->order_id)));
+		op->result = false;
+		return;
+	}
+	if (strcmp(status, "shipped") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("order \"%s\" is shipped and cannot be cancelled", op->order_id),
+				 errhint("Record returned units with a return movement (backorder.stock_movement kind 'return').")));
+
+	/* Free what the lines hold, per stock row. */
+	order_values(op, values);
+	run_plan(&freed_plan,
+			 "WITH old AS (SELECT line_no, sku, location_id, allocated FROM backorder.order_line"
+			 "              WHERE client_id = $1 AND order_id = $2 AND allocated > 0),"
+			 "     upd AS (UPDATE backorder.order_line l SET allocated = 0, waiting = false"
+			 "              WHERE l.client_id = $1 AND l.order_id = $2)"
+			 "SELECT sku, location_id, sum(allocated) FROM old GROUP BY sku, location_id",
+			 2, order_types, values, NULL, 0);
+	freed = palloc0(sizeof(int64) * (n_keys + 1));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		char	   *sku = spi_text(r, 1);
+		char	   *loc = spi_text(r, 2);
+
+		for (i = 0; i < n_keys; i++)
+			if (strcmp(keys[i].sku, sku) == 0 && strcmp(keys[i].location_id, loc) == 0)
+				freed[i] = spi_int64(r, 3);
+	}
+
+	run_plan(&holds_plan,
+			 "UPDATE backorder.order_hold SET released_at = backorder.now()"
+			 " WHERE client_id = $1 AND order_id = $2 AND released_at IS NULL RETURNING hold_id",
+			 2, order_types, values, NULL, 0);
+	n_closed = (int) SPI_processed;
+	closed = palloc(sizeof(int64) * (n_closed + 1));
+	for (i = 0; i < n_closed; i++)
+		closed[i] = spi_int64(i, 1);
+
+	run_plan(&done_plan,
+			 "UPDATE backorder.orders SET status = 'cancelled', cancelled_at = backorder.now(), held_since = NULL"
+			 " WHERE client_id = $1 AND order_id = $2",
+			 2, order_types, values, NULL, 0);
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"closed\": [");
+	for (i = 0; i < n_closed; i++)
+		appendStringInfo(&detail, "%s" INT64_FORMAT, i ? ", " : "", closed[i]);
+	appendStringInfoString(&detail, "]}");
+	write_event(op->client_id, op->order_id, "cancelled", "cancelled", detail.data);
+
+	/* Freed units are a real increase of supply: serve the queues now. */
+	for (i = 0; i < n_keys; i++)
+	{
+		int64		on_hand,
+					allocated;
+
+		if (freed[i] == 0)
+			continue;
+		stock_apply(&keys[i], 0, -freed[i]);
+		lock_stock_rows(&keys[i], 1, &on_hand, &allocated);	/* already ours: re-reads */
+		serve_queue(&keys[i], client_policy(op->client_id), on_hand - allocated);
+	}
+	op->result = true;
+}
+
+/*
+ * backorder.cancel_order(client_id, order_id) returns boolean
+ */
+Datum
+backorder_cancel_order(PG_FUNCTION_ARGS)
+{
+	OrderOp		op = {0};
+
+	op.client_id = arg_text(fcinfo, 0, "client_id");
+	op.order_id = arg_text(fcinfo, 1, "order_id");
+	engine_run(cancel_work, &op);
+	PG_RETURN_BOOL(op.result);
+}
+
+/* ---- hold_order / release_hold ---- */
+
+static void
+check_reason(const char *reason)
+{
+	const char *p;
+
+	if (reason[0] == '\0' || strlen(reason) > 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hold reason \"%s\" is not valid", reason),
+				 errhint("Use a lower-case word of at most 32 characters, such as manual or fraud_review.")));
+	for (p = reason; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p == '_' && p != reason)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("hold reason \"%s\" is not valid", reason),
+					 errhint("Use a lower-case word of at most 32 characters, such as manual or fraud_review.")));
+}
+
+static char *
+lock_order_only(OrderOp *op)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		values[2];
+
+	order_values(op, values);
+	run_plan(&plan,
+			 "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
+			 2, order_types, values, NULL, 1);
+	if (SPI_processed == 0)
+		no_such_order(op);
+	return spi_text(0, 1);
+}
+
+static int64
+find_open_hold(OrderOp *op)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	order_values(op, values);
+	values[2] = text_datum(op->reason);
+	run_plan(&plan,
+			 "SELECT hold_id FROM backorder.order_hold"
+			 " WHERE client_id = $1 AND order_id = $2 AND reason = $3 AND released_at IS NULL",
+			 3, types, values, NULL, 1);
+	return SPI_processed > 0 ? spi_int64(0, 1) : 0;
+}
+
+static void
+require_open_order(OrderOp *op, const char *status, const char *action)
+{
+	if (strcmp(status, "ready") != 0 && strcmp(status, "needs_review") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("order \"%s\" is %s and cannot be %s", op->order_id, status, action),
+				 errhint("Only ready and needs_review orders can be held or released.")));
+}
+
+static void
+hold_work(void *arg)
+{
+	OrderOp    *op = arg;
+	char	   *status = lock_order_only(op);
+	int64		hold_id;
+	SettleInput in = {0};
+
+	require_open_order(op, status, "held");
+	if (find_open_hold(op) != 0)
+	{
+		ereport(NOTICE, (errmsg("order \"%s\" already has an open %s hold", op->order_id, op->reason)));
+		op->result = false;
+		return;
+	}
+	hold_id = open_hold(op->client_id, op->order_id, op->reason, op->note);
+	in.cause = SETTLE_HOLD_CHANGE;
+	in.pre_opened = &hold_id;
+	in.n_pre_opened = 1;
+	settle_order(op->client_id, op->order_id, &in);
+	op->result = true;
+}
+
+/*
+ * backorder.hold_order(client_id, order_id, reason default 'manual', note default null)
+ */
+Datum
+backorder_hold_order(PG_FUNCTION_ARGS)
+{
+	OrderOp		op = {0};
+
+	op.client_id = arg_text(fcinfo, 0, "client_id");
+	op.order_id = arg_text(fcinfo, 1, "order_id");
+	op.reason = PG_ARGISNULL(2) ? "manual" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	op.note = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	check_reason(op.reason);
+	if (is_inventory_reason(op.reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hold reason \"%s\" is set by the engine only", op.reason),
+				 errhint("Use manual, or another reason of your own such as fraud_review.")));
+	engine_run(hold_work, &op);
+	PG_RETURN_BOOL(op.result);
+}
+
+static void
+release_work(void *arg)
+{
+	OrderOp    *op = arg;
+	char	   *status;
+	int64		hold_id;
+	SettleInput in = {0};
+
+	if (strcmp(op->reason, "unknown_sku") == 0)
+	{
+		/* Re-evaluate against the catalog: lines whose SKU now exists get placed and allocated. */
+		status = lock_order_and_stock(op, NULL, NULL);
+		require_open_order(op, status, "released");
+		if (find_open_hold(op) == 0)
+		{
+			op->result = false;
+			return;
+		}
+		evaluate_order(op->client_id, op->order_id);
+		op->result = find_open_hold(op) == 0;
+		if (!op->result)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("order \"%s\" still has lines whose SKU is not in the catalog", op->order_id),
+					 errhint("Insert the SKUs into backorder.sku, or correct the lines' sku, then release again.")));
+		return;
+	}
+
+	status = lock_order_only(op);
+	require_open_order(op, status, "released");
+	hold_id = find_open_hold(op);
+	if (hold_id == 0)
+	{
+		ereport(NOTICE, (errmsg("order \"%s\" has no open %s hold", op->order_id, op->reason)));
+		op->result = false;
+		return;
+	}
+	close_hold(hold_id);
+	in.cause = SETTLE_HOLD_CHANGE;
+	in.pre_closed = &hold_id;
+	in.n_pre_closed = 1;
+	settle_order(op->client_id, op->order_id, &in);
+	op->result = true;
+}
+
+/*
+ * backorder.release_hold(client_id, order_id, reason default 'manual')
+ */
+Datum
+backorder_release_hold(PG_FUNCTION_ARGS)
+{
+	OrderOp		op = {0};
+
+	op.client_id = arg_text(fcinfo, 0, "client_id");
+	op.order_id = arg_text(fcinfo, 1, "order_id");
+	op.reason = PG_ARGISNULL(2) ? "manual" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	check_reason(op.reason);
+	if (strcmp(op.reason, "out_of_stock") == 0 || strcmp(op.reason, "discontinued") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a %s hold closes only when stock arrives", op.reason),
+				 errhint("Receive stock, split the order, or cancel it.")));
+	engine_run(release_work, &op);
+	PG_RETURN_BOOL(op.result);
+}
+
+/* ---- receive_inbound ---- */
+
+static void
+receive_inbound_work(void *arg)
+{
+	static SPIPlanPtr lock_plan = NULL;
+	static SPIPlanPtr receive_plan = NULL;
+	static const Oid types[1] = {INT8OID};
+	OrderOp    *op = arg;
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(op->inbound_id);
+	run_plan(&lock_plan,
+			 "SELECT received_at IS NOT NULL FROM backorder.inbound WHERE inbound_id = $1 FOR UPDATE",
+			 1, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("inbound " INT64_FORMAT " does not exist", op->inbound_id),
+				 errhint("Check backorder.inbound.")));
+	if (spi_bool(0, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("inbound " INT64_FORMAT " was already received", op->inbound_id),
+				 errhint("Record extra units with backorder.receive().")));
+	run_plan(&receive_plan,
+			 "WITH i AS (UPDATE backorder.inbound SET received_at = backorder.now()"
+			 "            WHERE inbound_id = $1 RETURNING *)"
+			 "SELECT backorder.receive(i.client_id, i.sku, i.location_id, i.qty,"
+			 "                         coalesce(i.reference, 'inbound ' || i.inbound_id)) FROM i",
+			 1, types, values, NULL, 1);
+	op->movement_id = spi_int64(0, 1);
+}
+
+/*
+ * backorder.receive_inbound(inbound_id) returns the ledger row id
+ */
+Datum
+backorder_receive_inbound(PG_FUNCTION_ARGS)
+{
+	OrderOp		op = {0};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("inbound_id must not be null"),
+				 errhint("Pass an inbound_id from backorder.inbound.")));
+	op.inbound_id = PG_GETARG_INT64(0);
+	engine_run(receive_inbound_work, &op);
+	PG_RETURN_INT64(op.movement_id);
+}

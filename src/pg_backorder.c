@@ -1,0 +1,92 @@
+/*
+ * pg_backorder.c — module entry and the engine context.
+ *
+ * Every engine entry point (trigger or SQL function that reads or writes
+ * through SPI) runs its work through engine_run(), which
+ *   - connects SPI,
+ *   - pins search_path to pg_catalog, pg_temp for the duration, so a caller's
+ *     search_path can neither shadow our objects nor make the cached plans
+ *     replan on every call,
+ *   - raises engine_depth, which the guard triggers read to tell the engine's
+ *     own writes from an app's,
+ *   - takes the edit lock in shared mode (rule 0 in pg_backorder.h),
+ * and undoes all of it on the way out, error or not.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "pg_backorder.h"
+
+PG_MODULE_MAGIC;
+
+int			engine_depth = 0;
+
+/* The edit lock is an advisory lock in a key space of our own. */
+#define EDIT_LOCK_KEY1	0x42414b4f	/* "BAKO" */
+#define EDIT_LOCK_KEY2	1
+
+static char *backorder_now_setting = NULL;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("backorder.now",
+							   "Pins the engine's clock (backorder.now()) to a fixed time.",
+							   "Empty means transaction time.  Tests and replays set it so their results are exact.",
+							   &backorder_now_setting,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("backorder");
+	intake_init();
+}
+
+void
+edit_lock_shared(void)
+{
+	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
+						Int32GetDatum(EDIT_LOCK_KEY1), Int32GetDatum(EDIT_LOCK_KEY2));
+}
+
+void
+edit_lock_exclusive(void)
+{
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(EDIT_LOCK_KEY1), Int32GetDatum(EDIT_LOCK_KEY2));
+}
+
+void
+engine_run(EngineFn fn, void *arg)
+{
+	int			saved_depth = engine_depth;
+	int			guc_level;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_backorder: SPI_connect failed");
+
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	PG_TRY();
+	{
+		engine_depth++;
+		edit_lock_shared();
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		engine_depth = saved_depth;
+	}
+	PG_END_TRY();
+
+	AtEOXact_GUC(true, guc_level);
+	SPI_finish();
+}

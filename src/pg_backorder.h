@@ -1,0 +1,149 @@
+/*
+ * pg_backorder.h — declarations shared by the engine's C files.
+ *
+ * The engine is a set of triggers and functions that keep backorder.orders,
+ * order_line, stock, order_hold and order_event consistent.  Every path that
+ * changes allocations follows DESIGN.md's locking rule:
+ *
+ *   0. an engine path takes the edit lock in shared mode (an app statement
+ *      that edits existing orders takes it exclusively, before any row lock);
+ *   1. stock rows before order rows;
+ *   2. several stock rows in key order (client_id, sku, location_id);
+ *   3. several order rows in release order (priority desc, placed_at, order_id).
+ *
+ * Files: clock.c (backorder.now), spi_plans.c (cached SPI plans), guard.c
+ * (validation and engine-only columns), stock.c (stock rows), queue.c
+ * (allocation to waiting lines and take-back), settle.c (holds, status,
+ * events), intake.c (deferred order evaluation), ledger.c (stock_movement
+ * trigger), order_ops.c (ship, cancel, hold, release).
+ */
+#ifndef PG_BACKORDER_H
+#define PG_BACKORDER_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+/* Allocation policies (backorder.client.allocation_policy). */
+typedef enum AllocationPolicy
+{
+	POLICY_RESERVE,
+	POLICY_COMPLETE_ONLY
+} AllocationPolicy;
+
+/* A stock row's key and the quantities read under its lock. */
+typedef struct StockKey
+{
+	char	   *client_id;
+	char	   *sku;
+	char	   *location_id;
+} StockKey;
+
+/* ---- pg_backorder.c: engine context ---- */
+
+/*
+ * Engine writes to engine-maintained columns are allowed only while
+ * engine_depth > 0.  It is a C variable, so no SQL can fake it.
+ */
+extern int	engine_depth;
+
+typedef void (*EngineFn) (void *arg);
+
+/*
+ * Runs fn with SPI connected, search_path pinned to pg_catalog, the engine
+ * flag raised and the edit lock held in shared mode.  Restores all of it on
+ * error too.
+ */
+extern void engine_run(EngineFn fn, void *arg);
+
+/* Takes the edit lock: shared for engine paths, exclusive for app edits. */
+extern void edit_lock_shared(void);
+extern void edit_lock_exclusive(void);
+
+/* ---- clock.c ---- */
+extern TimestampTz engine_now(void);
+extern Datum engine_now_datum(void);
+
+/* ---- spi_plans.c ---- */
+
+/*
+ * Executes a statement through a plan prepared once per backend and kept in
+ * *slot.  Values are always $n parameters.  Errors out on SPI failure.
+ */
+extern int	run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
+					 Datum *values, const char *nulls, long tcount);
+extern char *spi_text(int row, int col);	/* NULL if SQL NULL */
+extern int64 spi_int64(int row, int col);	/* 0 if SQL NULL */
+extern bool spi_bool(int row, int col);
+extern bool spi_isnull(int row, int col);
+extern Datum text_datum(const char *s);
+extern Datum text_array_datum(char **items, int n);
+extern Datum int8_array_datum(int64 *items, int n);
+extern Datum int4_array_datum(int32 *items, int n);
+
+/* ---- stock.c ---- */
+extern AllocationPolicy client_policy(const char *client_id);
+extern void lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated);
+extern void stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta);
+extern int	stock_key_cmp(const void *a, const void *b);
+extern int	sort_unique_stock_keys(StockKey *keys, int n);
+
+/* ---- queue.c ---- */
+
+/* Gives available units at a stock row to waiting lines; returns units given. */
+extern int64 serve_queue(const StockKey *key, AllocationPolicy policy, int64 available);
+
+/* Takes `deficit` allocated units back from the newest unshipped orders. */
+extern void take_back(const StockKey *key, int64 deficit);
+
+/* ---- settle.c ---- */
+
+typedef enum SettleCause
+{
+	SETTLE_INTAKE,				/* evaluated at intake or re-evaluated */
+	SETTLE_ALLOCATED,			/* a waiting line gained units */
+	SETTLE_DEALLOCATED,			/* units were taken back */
+	SETTLE_HOLD_CHANGE			/* an operator hold was opened or closed */
+} SettleCause;
+
+typedef struct SettleInput
+{
+	SettleCause cause;
+	const char *detail;			/* extra JSON members ("k": v, ...) or NULL */
+	const int64 *pre_opened;	/* holds the caller opened just before */
+	int			n_pre_opened;
+	const int64 *pre_closed;	/* holds the caller closed just before */
+	int			n_pre_closed;
+} SettleInput;
+
+/* Locks order rows in release order (rule 3). */
+extern void lock_orders_in_release_order(const char *client_id, char **order_ids, int n);
+
+/*
+ * Recomputes an open order's inventory holds and status from its lines and
+ * writes one event per transition.  The caller holds the order row's lock.
+ */
+extern void settle_order(const char *client_id, const char *order_id, const SettleInput *in);
+extern bool is_inventory_reason(const char *reason);
+extern int64 open_hold(const char *client_id, const char *order_id, const char *reason,
+					   const char *note);
+extern void close_hold(int64 hold_id);
+extern void write_event(const char *client_id, const char *order_id, const char *event,
+						const char *status, const char *detail_json);
+
+/* ---- intake.c ---- */
+extern void intake_init(void);
+extern void intake_mark_dirty(const char *client_id, const char *order_id);
+extern void intake_note_freed(const StockKey *key);
+extern void evaluate_order(const char *client_id, const char *order_id);
+
+/* ---- guard.c: validation shared with the ledger and order functions ---- */
+extern void require_client(const char *client_id);
+extern void require_location(const char *location_id);
+extern char *tuple_text(HeapTuple tuple, TupleDesc tupdesc, const char *column);
+extern bool tuple_int64(HeapTuple tuple, TupleDesc tupdesc, const char *column, int64 *value);
+
+#endif							/* PG_BACKORDER_H */

@@ -1,0 +1,130 @@
+/*
+ * spi_plans.c — cached SPI plans and small accessors for SPI results.
+ *
+ * Each statement the engine runs is prepared once per backend (SPI_prepare +
+ * SPI_keepplan) and kept in a static SPIPlanPtr next to the code that uses it.
+ * The plan cache revalidates kept plans by itself when the schema changes,
+ * and engine_run() pins search_path, so a kept plan is never re-planned just
+ * because callers use different search paths.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "pg_backorder.h"
+
+int
+run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
+		 Datum *values, const char *nulls, long tcount)
+{
+	int			rc;
+
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "pg_backorder: SPI_prepare failed (%s): %s",
+				 SPI_result_code_string(SPI_result), sql);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "pg_backorder: SPI_keepplan failed");
+		*slot = plan;
+	}
+
+	rc = SPI_execute_plan(*slot, values, nulls, false, tcount);
+	if (rc < 0)
+		elog(ERROR, "pg_backorder: SPI_execute_plan failed (%s): %s",
+			 SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+bool
+spi_isnull(int row, int col)
+{
+	bool		isnull;
+
+	(void) SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	return isnull;
+}
+
+char *
+spi_text(int row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+int64
+spi_int64(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Oid			type = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+
+	if (isnull)
+		return 0;
+	switch (type)
+	{
+		case INT8OID:
+			return DatumGetInt64(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT2OID:
+			return DatumGetInt16(d);
+		case NUMERICOID:
+			return DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+		default:
+			elog(ERROR, "pg_backorder: unexpected integer type %u", type);
+	}
+	return 0;					/* keep compiler quiet */
+}
+
+bool
+spi_bool(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+Datum
+text_datum(const char *s)
+{
+	return PointerGetDatum(cstring_to_text(s));
+}
+
+Datum
+text_array_datum(char **items, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = text_datum(items[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+int8_array_datum(int64 *items, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+int4_array_datum(int32 *items, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int32GetDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+}

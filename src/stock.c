@@ -1,0 +1,130 @@
+/*
+ * stock.c — stock rows: locking in key order, applying deltas, client policy.
+ *
+ * A stock row is the lock that guards every allocation at its SKU and
+ * location (DESIGN.md: every path that changes `allocated` holds it).  A row
+ * that does not exist yet is created with zero quantities before it is
+ * locked, so "waiting at a location that never had stock" has a lock too.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+
+#include "pg_backorder.h"
+
+static const Oid key_types[3] = {TEXTOID, TEXTOID, TEXTOID};
+
+int
+stock_key_cmp(const void *a, const void *b)
+{
+	const StockKey *x = a;
+	const StockKey *y = b;
+	int			c;
+
+	if ((c = strcmp(x->client_id, y->client_id)) != 0)
+		return c;
+	if ((c = strcmp(x->sku, y->sku)) != 0)
+		return c;
+	return strcmp(x->location_id, y->location_id);
+}
+
+/* Sorts keys into lock order and drops duplicates; returns the new count. */
+int
+sort_unique_stock_keys(StockKey *keys, int n)
+{
+	int			i,
+				out = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(keys, n, sizeof(StockKey), stock_key_cmp);
+	for (i = 0; i < n; i++)
+		if (out == 0 || stock_key_cmp(&keys[out - 1], &keys[i]) != 0)
+			keys[out++] = keys[i];
+	return out;
+}
+
+/*
+ * Locks the stock rows of `keys` (already sorted and unique) one by one in
+ * that order, creating missing rows, and returns their quantities.  Locking
+ * in one fixed order is what keeps two multi-SKU transactions from
+ * deadlocking (rule 2).
+ */
+void
+lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
+{
+	static SPIPlanPtr lock_plan = NULL;
+	static SPIPlanPtr create_plan = NULL;
+	static const char *lock_sql =
+		"SELECT on_hand, allocated FROM backorder.stock"
+		" WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE";
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[3];
+
+		values[0] = text_datum(keys[i].client_id);
+		values[1] = text_datum(keys[i].sku);
+		values[2] = text_datum(keys[i].location_id);
+
+		run_plan(&lock_plan, lock_sql, 3, key_types, values, NULL, 1);
+		if (SPI_processed == 0)
+		{
+			run_plan(&create_plan,
+					 "INSERT INTO backorder.stock (client_id, sku, location_id)"
+					 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+					 3, key_types, values, NULL, 0);
+			run_plan(&lock_plan, lock_sql, 3, key_types, values, NULL, 1);
+			if (SPI_processed != 1)
+				elog(ERROR, "pg_backorder: stock row for %s/%s/%s vanished",
+					 keys[i].client_id, keys[i].sku, keys[i].location_id);
+		}
+		if (on_hand)
+			on_hand[i] = spi_int64(0, 1);
+		if (allocated)
+			allocated[i] = spi_int64(0, 2);
+	}
+}
+
+/* Applies deltas to a stock row whose lock this transaction holds. */
+void
+stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum		values[5];
+
+	if (on_hand_delta == 0 && allocated_delta == 0)
+		return;
+	values[0] = text_datum(key->client_id);
+	values[1] = text_datum(key->sku);
+	values[2] = text_datum(key->location_id);
+	values[3] = Int64GetDatum(on_hand_delta);
+	values[4] = Int64GetDatum(allocated_delta);
+	run_plan(&plan,
+			 "UPDATE backorder.stock SET on_hand = on_hand + $4, allocated = allocated + $5,"
+			 " updated_at = backorder.now()"
+			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3",
+			 5, types, values, NULL, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "pg_backorder: stock row for %s/%s/%s not found",
+			 key->client_id, key->sku, key->location_id);
+}
+
+AllocationPolicy
+client_policy(const char *client_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *policy;
+
+	values[0] = text_datum(client_id);
+	run_plan(&plan, "SELECT allocation_policy FROM backorder.client WHERE client_id = $1",
+			 1, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		require_client(client_id);	/* raises the user-facing error */
+	policy = spi_text(0, 1);
+	return strcmp(policy, "complete_only") == 0 ? POLICY_COMPLETE_ONLY : POLICY_RESERVE;
+}

@@ -12,6 +12,7 @@ OBJS = \
 	src/stock.o \
 	src/queue.o \
 	src/settle.o \
+	src/deferred_settle.o \
 	src/intake.o \
 	src/ledger.o \
 	src/order_ops.o

@@ -64,13 +64,17 @@ no_such_order(OrderOp *op)
 
 /*
  * Locks the stock rows of the order's placed lines (key order), then the
- * order row; returns the order's status read under the lock.
+ * order row, and settles it; returns its status.  Every operation on one
+ * order holds all of that order's stock rows, so no transaction that touched
+ * the order's lines can be waiting to settle it meanwhile.
  */
 static char *
 lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 {
 	static SPIPlanPtr keys_plan = NULL;
 	static SPIPlanPtr lock_plan = NULL;
+	static const char *lock_sql =
+		"SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE";
 	Datum		values[2];
 	StockKey   *keys;
 	int			n,
@@ -93,18 +97,19 @@ lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 	n = sort_unique_stock_keys(keys, n);
 	lock_stock_rows(keys, n, NULL, NULL);
 
-	run_plan(&lock_plan,
-			 "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
-			 2, order_types, values, NULL, 1);
+	run_plan(&lock_plan, lock_sql, 2, order_types, values, NULL, 1);
 	if (SPI_processed == 0)
 		no_such_order(op);
+	if (strcmp(spi_text(0, 1), "ready") == 0 || strcmp(spi_text(0, 1), "needs_review") == 0)
+	{
+		/* Stock may have moved earlier in this transaction: decide on the settled state. */
+		settle_now(op->client_id, op->order_id);
+		run_plan(&lock_plan, lock_sql, 2, order_types, values, NULL, 1);
+	}
 	if (keys_out)
 	{
-		char	   *status = spi_text(0, 1);
-
 		*keys_out = keys;
 		*n_out = n;
-		return status;
 	}
 	return spi_text(0, 1);
 }
@@ -321,21 +326,6 @@ check_reason(const char *reason)
 					 errhint("Use a lower-case word of at most 32 characters, such as manual or fraud_review.")));
 }
 
-static char *
-lock_order_only(OrderOp *op)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		values[2];
-
-	order_values(op, values);
-	run_plan(&plan,
-			 "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
-			 2, order_types, values, NULL, 1);
-	if (SPI_processed == 0)
-		no_such_order(op);
-	return spi_text(0, 1);
-}
-
 static int64
 find_open_hold(OrderOp *op)
 {
@@ -366,7 +356,7 @@ static void
 hold_work(void *arg)
 {
 	OrderOp    *op = arg;
-	char	   *status = lock_order_only(op);
+	char	   *status = lock_order_and_stock(op, NULL, NULL);
 	int64		hold_id;
 	SettleInput in = {0};
 
@@ -435,7 +425,7 @@ release_work(void *arg)
 		return;
 	}
 
-	status = lock_order_only(op);
+	status = lock_order_and_stock(op, NULL, NULL);
 	require_open_order(op, status, "released");
 	hold_id = find_open_hold(op);
 	if (hold_id == 0)

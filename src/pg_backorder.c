@@ -10,10 +10,13 @@
  *   - raises engine_depth, which the guard triggers read to tell the engine's
  *     own writes from an app's,
  *   - takes the edit lock in shared mode (rule 0 in pg_backorder.h),
+ *   - refuses REPEATABLE READ and SERIALIZABLE, whose snapshots would hide
+ *     what concurrent transactions committed under the same locks,
  * and undoes all of it on the way out, error or not.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -45,6 +48,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("backorder");
 	intake_init();
+	deferred_settle_init();
 }
 
 void
@@ -66,6 +70,17 @@ engine_run(EngineFn fn, void *arg)
 {
 	int			saved_depth = engine_depth;
 	int			guc_level;
+
+	/*
+	 * Settling reads lines other transactions committed a moment ago; a
+	 * transaction snapshot would not see them.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pg_backorder needs READ COMMITTED isolation"),
+				 errdetail("Orders and stock change under row locks and must see what other transactions committed."),
+				 errhint("Run this transaction with SET TRANSACTION ISOLATION LEVEL READ COMMITTED.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pg_backorder: SPI_connect failed");

@@ -119,9 +119,6 @@ typedef struct SettleInput
 	int			n_pre_closed;
 } SettleInput;
 
-/* Locks order rows in release order (rule 3). */
-extern void lock_orders_in_release_order(const char *client_id, char **order_ids, int n);
-
 /*
  * Recomputes an open order's inventory holds and status from its lines and
  * writes one event per transition.  The caller holds the order row's lock.
@@ -133,6 +130,15 @@ extern int64 open_hold(const char *client_id, const char *order_id, const char *
 extern void close_hold(int64 hold_id);
 extern void write_event(const char *client_id, const char *order_id, const char *event,
 						const char *status, const char *detail_json);
+
+/* ---- deferred_settle.c ---- */
+extern void deferred_settle_init(void);
+
+/* Remembers that an order's line at `key` gained (or lost, if negative) units. */
+extern void note_touched(const StockKey *key, const char *order_id, int64 units);
+
+/* Settles one order now; the caller holds its row and all its stock rows. */
+extern void settle_now(const char *client_id, const char *order_id);
 
 /* ---- intake.c ---- */
 extern void intake_init(void);

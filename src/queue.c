@@ -11,9 +11,8 @@
  * not the length of the backlog.  Under `complete_only` it walks the queue and
  * grants units only to orders they make complete.
  *
- * Both directions work in three set-based steps: decide in C, lock the
- * affected orders in release order (rule 3), then write the lines in one
- * statement and settle each order.
+ * Both directions decide in C, then write all lines in one statement.  The
+ * orders are settled at commit (deferred_settle.c).
  */
 #include "postgres.h"
 
@@ -43,36 +42,20 @@ key_values(const StockKey *key, Datum *values)
 	values[2] = text_datum(key->location_id);
 }
 
-static char *
-stock_detail(const StockKey *key, int64 units)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "\"sku\": ");
-	escape_json(&buf, key->sku);
-	appendStringInfoString(&buf, ", \"location_id\": ");
-	escape_json(&buf, key->location_id);
-	appendStringInfo(&buf, ", \"units\": " INT64_FORMAT, units);
-	return buf.data;
-}
-
 /*
- * Applies grants (in release order) to the lines: locks their orders in
- * release order, writes all lines in one statement, moves stock.allocated,
- * then settles each order.  Waiting stays true while a line is short.
+ * Applies grants to the lines in one statement and moves stock.allocated.
+ * The orders are settled at commit (deferred_settle.c), all in one batch.
+ * Waiting stays true while a line is short.
  */
 static void
-apply_grants(const StockKey *key, Grant *grants, int n, SettleCause cause)
+apply_grants(const StockKey *key, Grant *grants, int n)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[4] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
-	char	  **order_ids = palloc(sizeof(char *) * n);
 	char	  **line_orders = palloc(sizeof(char *) * n);
 	int32	   *line_nos = palloc(sizeof(int32) * n);
 	int32	   *units = palloc(sizeof(int32) * n);
 	int64		total = 0;
-	int			n_orders = 0;
 	int			i;
 	Datum		values[4];
 
@@ -85,12 +68,7 @@ apply_grants(const StockKey *key, Grant *grants, int n, SettleCause cause)
 		line_nos[i] = grants[i].line_no;
 		units[i] = grants[i].units;
 		total += grants[i].units;
-		/* grants of one order are adjacent: the queue is sorted by order */
-		if (n_orders == 0 || strcmp(order_ids[n_orders - 1], grants[i].order_id) != 0)
-			order_ids[n_orders++] = grants[i].order_id;
 	}
-
-	lock_orders_in_release_order(key->client_id, order_ids, n_orders);
 
 	values[0] = text_datum(key->client_id);
 	values[1] = text_array_datum(line_orders, n);
@@ -108,18 +86,15 @@ apply_grants(const StockKey *key, Grant *grants, int n, SettleCause cause)
 
 	stock_apply(key, 0, total);
 
-	/* Settle each order once, with the units it gained or lost here. */
+	/* One note per order, with the units it gained or lost here. */
 	for (i = 0; i < n;)
 	{
 		int64		order_units = 0;
 		int			j = i;
-		SettleInput in = {0};
 
 		while (j < n && strcmp(grants[j].order_id, grants[i].order_id) == 0)
 			order_units += grants[j++].units;
-		in.cause = cause;
-		in.detail = stock_detail(key, order_units < 0 ? -order_units : order_units);
-		settle_order(key->client_id, grants[i].order_id, &in);
+		note_touched(key, grants[i].order_id, order_units);
 		i = j;
 	}
 }
@@ -165,7 +140,7 @@ serve_reserve(const StockKey *key, int64 available)
 			available -= take;
 			given += take;
 		}
-		apply_grants(key, grants, n, SETTLE_ALLOCATED);
+		apply_grants(key, grants, n);
 		if (rows < (uint64) batch)
 			break;
 	}
@@ -242,7 +217,7 @@ serve_complete_only(const StockKey *key, int64 available)
 		available -= need;
 		given += need;
 	}
-	apply_grants(key, grants, n, SETTLE_ALLOCATED);
+	apply_grants(key, grants, n);
 	return given;
 }
 
@@ -258,8 +233,7 @@ serve_queue(const StockKey *key, AllocationPolicy policy, int64 available)
 
 /*
  * Takes `deficit` units back from the newest unshipped orders at a stock row
- * (reverse release order).  The victims are found newest first, then locked
- * and written in release order like every other path.
+ * (reverse release order).
  */
 void
 take_back(const StockKey *key, int64 deficit)
@@ -269,7 +243,6 @@ take_back(const StockKey *key, int64 deficit)
 	Datum		values[4];
 	Grant	   *grants;
 	int			n = 0;
-	int			i;
 	uint64		rows,
 				r;
 
@@ -298,13 +271,5 @@ take_back(const StockKey *key, int64 deficit)
 		elog(ERROR, "pg_backorder: allocations at %s/%s/%s do not add up to stock.allocated",
 			 key->client_id, key->sku, key->location_id);
 
-	/* Back into release order: reverse the newest-first list. */
-	for (i = 0; i < n / 2; i++)
-	{
-		Grant		t = grants[i];
-
-		grants[i] = grants[n - 1 - i];
-		grants[n - 1 - i] = t;
-	}
-	apply_grants(key, grants, n, SETTLE_DEALLOCATED);
+	apply_grants(key, grants, n);
 }

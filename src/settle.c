@@ -37,24 +37,6 @@ is_inventory_reason(const char *reason)
 }
 
 void
-lock_orders_in_release_order(const char *client_id, char **order_ids, int n)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
-	Datum		values[2];
-
-	if (n == 0)
-		return;
-	values[0] = text_datum(client_id);
-	values[1] = text_array_datum(order_ids, n);
-	/* LockRows sits above the Sort, so rows are locked in release order. */
-	run_plan(&plan,
-			 "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = ANY ($2)"
-			 " ORDER BY priority DESC, placed_at, order_id FOR NO KEY UPDATE",
-			 2, types, values, NULL, 0);
-}
-
-void
 write_event(const char *client_id, const char *order_id, const char *event,
 			const char *status, const char *detail_json)
 {

@@ -229,6 +229,15 @@ COMMENT ON COLUMN backorder.order_event.status IS 'The order''s status after the
 COMMENT ON COLUMN backorder.order_event.created_at IS 'backorder.now() of the transaction.';
 COMMENT ON COLUMN backorder.order_event.detail IS 'What changed: hold ids opened or closed, SKU, location and units allocated or taken back.';
 
+-- Internal: one row per transaction that changed order lines, whose deferred
+-- trigger settles those orders at commit (src/deferred_settle.c).  The row is
+-- deleted by the same trigger; unlogged because it never outlives its transaction.
+CREATE UNLOGGED TABLE backorder.settle_request (
+    requested_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE backorder.settle_request IS 'Internal: a transaction''s request to settle the orders it touched, at commit.  Always empty outside a transaction.';
+COMMENT ON COLUMN backorder.settle_request.requested_at IS 'When the request was made.';
+
 -- pg_dump keeps user data of extension tables only when they are registered.
 SELECT pg_catalog.pg_extension_config_dump('backorder.client', '');
 SELECT pg_catalog.pg_extension_config_dump('backorder.location', '');

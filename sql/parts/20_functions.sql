@@ -71,6 +71,10 @@ CREATE FUNCTION backorder.intake() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_intake';
 COMMENT ON FUNCTION backorder.intake() IS
     'Deferred constraint trigger: evaluates each order touched in the transaction once, at commit.';
+CREATE FUNCTION backorder.settle() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_settle';
+COMMENT ON FUNCTION backorder.settle() IS
+    'Deferred constraint trigger: settles the orders the transaction touched, in one batch in release order, at commit.';
 CREATE FUNCTION backorder.ledger() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_ledger';
 COMMENT ON FUNCTION backorder.ledger() IS

@@ -35,3 +35,7 @@ CREATE CONSTRAINT TRIGGER intake AFTER INSERT OR UPDATE OF qty, sku OR DELETE ON
 -- The ledger.
 CREATE TRIGGER ledger BEFORE INSERT ON backorder.stock_movement
     FOR EACH ROW EXECUTE FUNCTION backorder.ledger();
+
+-- Settling touched orders, once per transaction, at commit.
+CREATE CONSTRAINT TRIGGER settle AFTER INSERT ON backorder.settle_request
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION backorder.settle();

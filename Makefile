@@ -22,7 +22,7 @@ DATA         = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql
 
 # pg_regress: readable walkthroughs in sql/*.sql (not the install scripts), outputs in expected/
 REGRESS      = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)--%, $(wildcard sql/*.sql)))))
-REGRESS_OPTS = --load-extension=pgtap --load-extension=$(EXTENSION)
+REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # isolation specs: test/specs/*.spec, outputs in test/expected/
 ISOLATION      = $(sort $(notdir $(basename $(wildcard test/specs/*.spec))))

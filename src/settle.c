@@ -106,7 +106,11 @@ event_detail(const SettleInput *in, const int64 *opened, int n_opened,
 	return buf.data;
 }
 
-/* Which inventory holds the lines call for, in inventory_reasons order. */
+/*
+ * Which inventory holds the lines call for, in inventory_reasons order.  A
+ * line that has no location yet counts as unknown_sku even once its SKU is in
+ * the catalog: only evaluate_order() (release_hold) places it in a queue.
+ */
 static void
 needed_inventory_holds(const char *client_id, const char *order_id, bool *needed)
 {
@@ -117,10 +121,10 @@ needed_inventory_holds(const char *client_id, const char *order_id, bool *needed
 	values[0] = text_datum(client_id);
 	values[1] = text_datum(order_id);
 	run_plan(&plan,
-			 "SELECT coalesce(bool_or(s.sku IS NULL), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.allocated < l.qty"
+			 "SELECT coalesce(bool_or(s.sku IS NULL OR l.location_id IS NULL), false),"
+			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
 			 "                        AND (s.status = 'discontinued' OR NOT s.backorderable)), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.allocated < l.qty"
+			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
 			 "                        AND s.status = 'active' AND s.backorderable), false)"
 			 "  FROM backorder.order_line l"
 			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"

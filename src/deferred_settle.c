@@ -138,7 +138,9 @@ settle_entry(const char *client_id, const char *order_id, TouchedOrder *entry)
 {
 	SettleInput in = {0};
 
-	in.cause = entry && entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
+	/* Without an entry nothing moved here: only holds can change, no allocation event. */
+	in.cause = entry == NULL ? SETTLE_HOLD_CHANGE :
+		entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
 	in.detail = entry ? psprintf("\"changes\": [%s]", entry->changes.data) : NULL;
 	settle_order(client_id, order_id, &in);
 }

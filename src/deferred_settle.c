@@ -88,8 +88,9 @@ request_settle(void)
 
 	if (settle_requested)
 		return;
-	run_plan(&plan, "INSERT INTO backorder.settle_request DEFAULT VALUES", 0, NULL, NULL, NULL, 0);
+	/* Set first: under SET CONSTRAINTS IMMEDIATE the trigger fires inside the INSERT. */
 	settle_requested = true;
+	run_plan(&plan, "INSERT INTO backorder.settle_request DEFAULT VALUES", 0, NULL, NULL, NULL, 0);
 }
 
 void

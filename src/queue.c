@@ -148,76 +148,194 @@ serve_reserve(const StockKey *key, int64 available)
 }
 
 /*
- * Under complete_only: walk the queue in release order and grant an order
- * its units here only if that makes the whole order allocated.
+ * Under complete_only an order gets units only if that makes it complete,
+ * and completing it may take units from other stock rows where its other
+ * lines wait.  Those rows come after or before ours in key order, so they are
+ * taken only if free at once (SKIP LOCKED): waiting for them out of key order
+ * could deadlock.  An order whose other row is busy is passed over now; the
+ * transaction holding that row serves it.
  */
+typedef struct OtherRow
+{
+	StockKey	key;
+	bool		locked;			/* false: busy elsewhere, do not use */
+	int64		available;		/* left after the grants made so far */
+	Grant	   *grants;
+	int			n_grants;
+} OtherRow;
+
+/* Reads an order's short lines at other stock rows: (line_no, sku, location_id, need, known). */
+static void
+other_short_lines(const StockKey *key, const char *order_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+
+	values[0] = text_datum(key->client_id);
+	values[1] = text_datum(order_id);
+	values[2] = text_datum(key->sku);
+	values[3] = text_datum(key->location_id);
+	run_plan(&plan,
+			 "SELECT l.line_no, l.sku, l.location_id, l.qty - l.allocated,"
+			 "       s.sku IS NOT NULL AND l.location_id IS NOT NULL"
+			 "  FROM backorder.order_line l"
+			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
+			 " WHERE l.client_id = $1 AND l.order_id = $2 AND l.allocated < l.qty"
+			 "   AND (l.sku IS DISTINCT FROM $3 OR l.location_id IS DISTINCT FROM $4)",
+			 4, types, values, NULL, 0);
+}
+
+/* Finds or adds an other stock row, trying its lock without waiting. */
+static OtherRow *
+other_row(OtherRow **rows, int *n, int *cap, const char *client_id, char *sku, char *location_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	SPITupleTable *saved = SPI_tuptable;
+	uint64		saved_processed = SPI_processed;
+	OtherRow   *row;
+	int			i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*rows)[i].key.sku, sku) == 0 && strcmp((*rows)[i].key.location_id, location_id) == 0)
+			return &(*rows)[i];
+	if (*n == *cap)
+	{
+		*cap *= 2;
+		*rows = repalloc(*rows, sizeof(OtherRow) * *cap);
+	}
+	row = &(*rows)[(*n)++];
+	memset(row, 0, sizeof(OtherRow));
+	row->key.client_id = (char *) client_id;
+	row->key.sku = sku;
+	row->key.location_id = location_id;
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(sku);
+	values[2] = text_datum(location_id);
+	run_plan(&plan,
+			 "SELECT on_hand - allocated FROM backorder.stock"
+			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE SKIP LOCKED",
+			 3, types, values, NULL, 1);
+	row->locked = SPI_processed == 1;
+	row->available = row->locked ? spi_int64(0, 1) : 0;
+	SPI_tuptable = saved;		/* the caller is still reading its own result */
+	SPI_processed = saved_processed;
+	return row;
+}
+
+static void
+add_grant(Grant **grants, int *n, const char *order_id, int32 line_no, int32 units)
+{
+	*grants = *n == 0 ? palloc(sizeof(Grant) * 8)
+		: (*n % 8 == 0 ? repalloc(*grants, sizeof(Grant) * (*n + 8)) : *grants);
+	(*grants)[*n].order_id = (char *) order_id;
+	(*grants)[*n].line_no = line_no;
+	(*grants)[*n].units = units;
+	(*n)++;
+}
+
 static int64
 serve_complete_only(const StockKey *key, int64 available)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
-	Grant	   *grants;
+	Grant	   *grants = NULL;
 	int			n = 0;
 	int64		given = 0;
-	uint64		rows,
+	int			cap = 4,
+				n_rows = 0,
+				i;
+	OtherRow   *rows = palloc(sizeof(OtherRow) * cap);
+	SPITupleTable *queue;
+	uint64		queue_len,
 				r;
 
 	key_values(key, values);
-	/*
-	 * One row per waiting order at this stock row: its lines here, the units
-	 * they need, and whether everything else in the order is allocated.
-	 */
+	/* One row per waiting order at this stock row, in release order. */
 	run_plan(&plan,
-			 "SELECT w.order_id, w.line_nos, w.needs, w.need,"
-			 "       NOT EXISTS (SELECT 1 FROM backorder.order_line o"
-			 "                    LEFT JOIN backorder.sku s ON s.client_id = o.client_id AND s.sku = o.sku"
-			 "                   WHERE o.client_id = $1 AND o.order_id = w.order_id"
-			 "                     AND (s.sku IS NULL OR o.location_id IS NULL"
-			 "                          OR (o.allocated < o.qty"
-			 "                              AND NOT (o.sku = $2 AND o.location_id = $3))))"
-			 "  FROM (SELECT order_id, min(priority) AS priority, min(placed_at) AS placed_at,"
-			 "               array_agg(line_no ORDER BY line_no) AS line_nos,"
-			 "               array_agg(qty - allocated ORDER BY line_no) AS needs,"
-			 "               sum(qty - allocated) AS need"
-			 "          FROM backorder.order_line"
-			 "         WHERE client_id = $1 AND sku = $2 AND location_id = $3 AND waiting"
-			 "         GROUP BY order_id) w"
-			 " ORDER BY w.priority DESC, w.placed_at, w.order_id",
+			 "SELECT order_id, array_agg(line_no ORDER BY line_no), array_agg(qty - allocated ORDER BY line_no),"
+			 "       sum(qty - allocated)"
+			 "  FROM backorder.order_line"
+			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 AND waiting"
+			 " GROUP BY order_id"
+			 " ORDER BY min(priority) DESC, min(placed_at), order_id",
 			 3, types, values, NULL, 0);
-	rows = SPI_processed;
-	grants = palloc(sizeof(Grant) * (rows > 0 ? rows * 4 : 1));
-	for (r = 0; r < rows && available > 0; r++)
+	queue = SPI_tuptable;
+	queue_len = SPI_processed;
+
+	for (r = 0; r < queue_len && available > 0; r++)
 	{
-		int64		need = spi_int64(r, 4);
-		bool		rest_complete = spi_bool(r, 5);
+		char	   *order_id = SPI_getvalue(queue->vals[r], queue->tupdesc, 1);
 		bool		isnull;
-		ArrayType  *line_nos;
-		ArrayType  *needs;
+		int64		need = DatumGetInt64(SPI_getbinval(queue->vals[r], queue->tupdesc, 4, &isnull));
+		bool		completes = need <= available;
 		Datum	   *ln_d,
 				   *nd_d;
-		int			count,
-					i;
+		int			count;
+		uint64		o;
+		int64	   *take;
+		OtherRow  **take_row;
 
-		if (!rest_complete || need > available)
+		if (!completes)
 			continue;
-		line_nos = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-		needs = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
-		deconstruct_array(line_nos, INT4OID, 4, true, TYPALIGN_INT, &ln_d, NULL, &count);
-		deconstruct_array(needs, INT4OID, 4, true, TYPALIGN_INT, &nd_d, NULL, &count);
-		if (n + count > (int) rows * 4)
-			grants = repalloc(grants, sizeof(Grant) * (n + count) * 2);
-		for (i = 0; i < count; i++)
+
+		/* Can the order's other short lines be filled from free stock now? */
+		other_short_lines(key, order_id);
+		take = palloc(sizeof(int64) * (SPI_processed + 1));
+		take_row = palloc(sizeof(OtherRow *) * (SPI_processed + 1));
 		{
-			grants[n].order_id = spi_text(r, 1);
-			grants[n].line_no = DatumGetInt32(ln_d[i]);
-			grants[n].units = DatumGetInt32(nd_d[i]);
-			n++;
+			SPITupleTable *others = SPI_tuptable;
+			uint64		n_others = SPI_processed;
+
+			uint64		n_taken = 0;
+
+			for (o = 0; o < n_others && completes; o++)
+			{
+				OtherRow   *row;
+
+				if (!DatumGetBool(SPI_getbinval(others->vals[o], others->tupdesc, 5, &isnull)))
+				{
+					completes = false;	/* a line with no place or an unknown SKU */
+					break;
+				}
+				row = other_row(&rows, &n_rows, &cap, key->client_id,
+								SPI_getvalue(others->vals[o], others->tupdesc, 2),
+								SPI_getvalue(others->vals[o], others->tupdesc, 3));
+				take[o] = DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 4, &isnull));
+				take_row[o] = row;
+				row->available -= take[o];	/* tentatively */
+				n_taken++;
+				if (!row->locked || row->available < 0)
+					completes = false;
+			}
+			if (!completes)
+			{
+				for (o = 0; o < n_taken; o++)
+					take_row[o]->available += take[o];
+				continue;
+			}
+			for (o = 0; o < n_others; o++)
+				add_grant(&take_row[o]->grants, &take_row[o]->n_grants, order_id,
+						  DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 1, &isnull)),
+						  (int32) take[o]);
 		}
+
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 2, &isnull)),
+						  INT4OID, 4, true, TYPALIGN_INT, &ln_d, NULL, &count);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 3, &isnull)),
+						  INT4OID, 4, true, TYPALIGN_INT, &nd_d, NULL, &count);
+		for (i = 0; i < count; i++)
+			add_grant(&grants, &n, order_id, DatumGetInt32(ln_d[i]), DatumGetInt32(nd_d[i]));
 		available -= need;
 		given += need;
 	}
+
 	apply_grants(key, grants, n);
+	for (i = 0; i < n_rows; i++)
+		apply_grants(&rows[i].key, rows[i].grants, rows[i].n_grants);
 	return given;
 }
 

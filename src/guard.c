@@ -101,7 +101,7 @@ require_client(const char *client_id)
 				 errmsg("client_id must not be null"),
 				 errhint("Name a client from backorder.client.")));
 	values[0] = text_datum(client_id);
-	run_plan(&plan, "SELECT 1 FROM backorder.client WHERE client_id = $1", 1, types, values, NULL, 1);
+	run_plan(&plan, "SELECT 1 FROM backorder.client WHERE client_id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -122,7 +122,7 @@ require_location(const char *location_id)
 				 errmsg("location_id must not be null"),
 				 errhint("Name a warehouse from backorder.location.")));
 	values[0] = text_datum(location_id);
-	run_plan(&plan, "SELECT 1 FROM backorder.location WHERE location_id = $1", 1, types, values, NULL, 1);
+	run_plan(&plan, "SELECT 1 FROM backorder.location WHERE location_id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -147,7 +147,12 @@ check_line_qty(HeapTuple tuple, TupleDesc tupdesc)
 				 errhint("Give qty as a positive number of units; delete the line to drop it.")));
 }
 
-/* ---- work that needs SPI, run through engine_run ---- */
+/*
+ * ---- work that needs SPI ----
+ * Validation of inserts runs through engine_spi() (no search_path pinning:
+ * its statements qualify their operators); freeing units uses the engine's
+ * shared plans and so runs through engine_run().
+ */
 
 typedef struct GuardWork
 {
@@ -197,7 +202,8 @@ guard_work(void *arg)
 
 		values[0] = text_datum(w->client_id ? w->client_id : "");
 		values[1] = text_datum(w->order_id ? w->order_id : "");
-		run_plan(&plan, "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+		run_plan(&plan, "SELECT status FROM backorder.orders"
+				 " WHERE client_id OPERATOR(pg_catalog.=) $1 AND order_id OPERATOR(pg_catalog.=) $2",
 				 2, types, values, NULL, 1);
 		if (SPI_processed == 0)
 			ereport(ERROR,
@@ -248,8 +254,8 @@ guard_orders(TriggerData *td)
 		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
 		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
 		w.location_id = tuple_text(oldtup, tupdesc, "location_id");
-		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id);
+		engine_spi(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id, true);
 		return oldtup;
 	}
 
@@ -319,8 +325,11 @@ guard_order_line(TriggerData *td)
 			reject_engine_column("order_line", "waiting");
 		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
 		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
-		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id);
+		/* An order this transaction inserted exists and is open: no lookup needed. */
+		if (w.client_id == NULL || w.order_id == NULL ||
+			!intake_order_is_new(w.client_id, w.order_id))
+			engine_spi(guard_work, &w);
+		intake_mark_dirty(w.client_id, w.order_id, false);
 		return oldtup;
 	}
 
@@ -336,7 +345,7 @@ guard_order_line(TriggerData *td)
 			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
 		}
 		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id);
+		intake_mark_dirty(w.client_id, w.order_id, false);
 		return oldtup;
 	}
 
@@ -375,7 +384,7 @@ guard_order_line(TriggerData *td)
 			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
 		}
 		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id);
+		intake_mark_dirty(w.client_id, w.order_id, false);
 
 		/* The evaluation at commit sets waiting again. */
 		cols[0] = SPI_fnumber(tupdesc, "allocated");

@@ -38,7 +38,12 @@ PG_FUNCTION_INFO_V1(backorder_intake);
 typedef struct DirtyOrder
 {
 	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
-	bool		dirty;
+	bool		dirty;			/* an app write since the last evaluation */
+	bool		is_new;			/* inserted by this transaction, not shipped or cancelled */
+	SubTransactionId inserted_in;
+	bool		empty;			/* last evaluation found no lines */
+	SubTransactionId dirtied_in;	/* first app write since the last evaluation */
+	SubTransactionId evaluated_in;	/* last evaluation */
 } DirtyOrder;
 
 /* Per-transaction state, in TopTransactionContext; reset at transaction end. */
@@ -51,18 +56,56 @@ order_key(char *buf, const char *client_id, const char *order_id)
 	snprintf(buf, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
 }
 
+/*
+ * At commit every order an app wrote must have been evaluated.  One that is
+ * still dirty has no lines (its evaluation waited for them).
+ */
+static void
+check_all_evaluated(void)
+{
+	HASH_SEQ_STATUS seq;
+	DirtyOrder *entry;
+
+	if (dirty_orders == NULL)
+		return;
+	hash_seq_init(&seq, dirty_orders);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		char	   *sep;
+
+		if (!entry->dirty)
+			continue;
+		hash_seq_term(&seq);
+		sep = strchr(entry->key, '\x1f');
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("order \"%s\" of client \"%.*s\" has no lines", sep + 1,
+						(int) (sep - entry->key), entry->key),
+				 errhint("Insert its lines into backorder.order_line in the same transaction, or cancel it with backorder.cancel_order().")));
+	}
+}
+
 static void
 intake_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_PREPARE)
+	if (event == XACT_EVENT_PRE_COMMIT)
+		check_all_evaluated();
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+			 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+			 event == XACT_EVENT_PREPARE)
 	{
 		dirty_orders = NULL;	/* memory goes with TopTransactionContext */
 		freed_keys = NIL;
 	}
 }
 
+/*
+ * A subtransaction abort undoes the writes made in it.  PostgreSQL discards
+ * the trigger events queued in it and re-arms deferred events it fired, so:
+ * an order dirtied only inside it is clean again (the write is gone); an
+ * order dirtied before it but evaluated inside it is dirty again (its event
+ * fires again).  Subtransaction ids only grow, so "in it" is ">= mySubid".
+ */
 static void
 intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
@@ -74,7 +117,14 @@ intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	hash_seq_init(&seq, dirty_orders);
 	while ((entry = hash_seq_search(&seq)) != NULL)
-		entry->dirty = true;
+	{
+		if (entry->is_new && entry->inserted_in >= mySubid)
+			entry->is_new = false;	/* the insert is undone */
+		if (entry->dirty && entry->dirtied_in >= mySubid)
+			entry->dirty = false;
+		else if (!entry->dirty && entry->evaluated_in >= mySubid && entry->dirtied_in < mySubid)
+			entry->dirty = true;
+	}
 }
 
 void
@@ -89,6 +139,7 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 {
 	char		key[ORDER_KEY_LEN];
 	bool		found;
+	DirtyOrder *entry;
 
 	if (dirty_orders == NULL)
 	{
@@ -103,13 +154,50 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
 	order_key(key, client_id, order_id);
-	return hash_search(dirty_orders, key, create ? HASH_ENTER : HASH_FIND, &found);
+	entry = hash_search(dirty_orders, key, create ? HASH_ENTER : HASH_FIND, &found);
+	if (create && !found)
+	{
+		entry->dirty = false;
+		entry->is_new = false;
+		entry->inserted_in = InvalidSubTransactionId;
+		entry->empty = false;
+		entry->dirtied_in = InvalidSubTransactionId;
+		entry->evaluated_in = InvalidSubTransactionId;
+	}
+	return entry;
 }
 
 void
-intake_mark_dirty(const char *client_id, const char *order_id)
+intake_mark_dirty(const char *client_id, const char *order_id, bool inserted)
 {
-	dirty_entry(client_id, order_id, true)->dirty = true;
+	DirtyOrder *entry = dirty_entry(client_id, order_id, true);
+
+	if (!entry->dirty)
+		entry->dirtied_in = GetCurrentSubTransactionId();
+	entry->dirty = true;
+	if (inserted)
+	{
+		entry->is_new = true;
+		entry->inserted_in = GetCurrentSubTransactionId();
+	}
+}
+
+/* ship_order and cancel_order close an order: its lines may no longer change. */
+void
+intake_order_closed(const char *client_id, const char *order_id)
+{
+	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
+
+	if (entry != NULL)
+		entry->is_new = false;
+}
+
+bool
+intake_order_is_new(const char *client_id, const char *order_id)
+{
+	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
+
+	return entry != NULL && entry->is_new;
 }
 
 void
@@ -135,6 +223,7 @@ typedef struct Line
 	int64		allocated;
 	char	   *location_id;	/* where it is allocated / waits; NULL if not yet placed */
 	bool		known;			/* SKU in the catalog */
+	bool		restockable;	/* active and backorderable */
 	int			key_index;		/* into the locked stock keys, or -1 */
 } Line;
 
@@ -142,6 +231,7 @@ typedef struct OrderState
 {
 	char	   *status;
 	char	   *location_id;	/* requested by the app, or NULL */
+	AllocationPolicy policy;
 	Line	   *lines;
 	int			n_lines;
 } OrderState;
@@ -158,15 +248,19 @@ load_order(const char *client_id, const char *order_id, OrderState *o)
 	values[0] = text_datum(client_id);
 	values[1] = text_datum(order_id);
 	run_plan(&order_plan,
-			 "SELECT status, location_id FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+			 "SELECT o.status, o.location_id, c.allocation_policy"
+			 "  FROM backorder.orders o JOIN backorder.client c ON c.client_id = o.client_id"
+			 " WHERE o.client_id = $1 AND o.order_id = $2",
 			 2, types, values, NULL, 1);
 	if (SPI_processed == 0)
 		return false;
 	o->status = spi_text(0, 1);
 	o->location_id = spi_text(0, 2);
+	o->policy = strcmp(spi_text(0, 3), "complete_only") == 0 ? POLICY_COMPLETE_ONLY : POLICY_RESERVE;
 
 	run_plan(&lines_plan,
-			 "SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id, s.sku IS NOT NULL"
+			 "SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id, s.sku IS NOT NULL,"
+			 "       coalesce(s.status = 'active' AND s.backorderable, false)"
 			 "  FROM backorder.order_line l"
 			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
 			 " WHERE l.client_id = $1 AND l.order_id = $2 ORDER BY l.line_no",
@@ -183,6 +277,7 @@ load_order(const char *client_id, const char *order_id, OrderState *o)
 		l->allocated = spi_int64(r, 4);
 		l->location_id = spi_text(r, 5);
 		l->known = spi_bool(r, 6);
+		l->restockable = spi_bool(r, 7);
 		l->key_index = -1;
 	}
 	return true;
@@ -228,14 +323,15 @@ choose_location(const char *client_id, OrderState *o)
 	run_plan(&plan,
 			 "SELECT l.location_id"
 			 "  FROM backorder.location l"
-			 "  CROSS JOIN unnest($2, $3) AS n(sku, need)"
-			 "  LEFT JOIN backorder.stock s"
-			 "         ON s.client_id = $1 AND s.sku = n.sku AND s.location_id = l.location_id"
-			 " GROUP BY l.location_id, l.priority"
-			 " ORDER BY bool_and(coalesce(s.on_hand - s.allocated, 0) >= n.need) DESC,"
-			 "          CASE WHEN bool_and(coalesce(s.on_hand - s.allocated, 0) >= n.need)"
-			 "               THEN l.priority END,"
-			 "          sum(least(greatest(coalesce(s.on_hand - s.allocated, 0), 0), n.need)) DESC,"
+			 "  CROSS JOIN LATERAL ("
+			 "        SELECT bool_and(coalesce(a.available, 0) >= n.need) AS fills,"
+			 "               sum(least(greatest(coalesce(a.available, 0), 0), n.need)) AS units"
+			 "          FROM unnest($2, $3) AS n(sku, need)"
+			 "          LEFT JOIN LATERAL ("
+			 "                SELECT s.on_hand - s.allocated AS available FROM backorder.stock s"
+			 "                 WHERE s.client_id = $1 AND s.sku = n.sku AND s.location_id = l.location_id) a"
+			 "            ON true) x"
+			 " ORDER BY x.fills DESC, CASE WHEN x.fills THEN l.priority END, x.units DESC,"
 			 "          l.priority, l.location_id"
 			 " LIMIT 1",
 			 3, types, values, NULL, 1);
@@ -248,30 +344,44 @@ choose_location(const char *client_id, OrderState *o)
 	return spi_text(0, 1);
 }
 
+/*
+ * Writes the lines' allocations, locations and queue positions, and moves
+ * stock.allocated by `key_delta`, in one statement.
+ */
 static void
-write_lines(const char *client_id, const char *order_id, OrderState *o, int64 *new_alloc)
+write_allocation(const char *client_id, const char *order_id, OrderState *o, int64 *new_alloc,
+				 StockKey *keys, int64 *key_delta, int n_keys)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[5] = {TEXTOID, TEXTOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
+	static const Oid types[8] = {TEXTOID, TEXTOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
 	int32	   *line_nos = palloc(sizeof(int32) * o->n_lines);
 	int32	   *alloc = palloc(sizeof(int32) * o->n_lines);
-	char	  **locs = palloc(sizeof(char *) * o->n_lines);
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	Datum	   *loc_d = palloc(sizeof(Datum) * o->n_lines);
 	bool	   *loc_null = palloc(sizeof(bool) * o->n_lines);
+	char	  **skus = palloc(sizeof(char *) * (n_keys + 1));
+	char	  **locs = palloc(sizeof(char *) * (n_keys + 1));
+	int64	   *deltas = palloc(sizeof(int64) * (n_keys + 1));
 	int			dims[1];
 	int			lbs[1] = {1};
-	int			i;
+	int			i,
+				m = 0;
+	Datum		values[8];
 
 	for (i = 0; i < o->n_lines; i++)
 	{
 		line_nos[i] = o->lines[i].line_no;
 		alloc[i] = (int32) new_alloc[i];
-		locs[i] = o->lines[i].location_id;
-		loc_null[i] = locs[i] == NULL;
-		loc_d[i] = locs[i] ? text_datum(locs[i]) : (Datum) 0;
+		loc_null[i] = o->lines[i].location_id == NULL;
+		loc_d[i] = loc_null[i] ? (Datum) 0 : text_datum(o->lines[i].location_id);
 	}
+	for (i = 0; i < n_keys; i++)
+		if (key_delta[i] != 0)
+		{
+			skus[m] = keys[i].sku;
+			locs[m] = keys[i].location_id;
+			deltas[m++] = key_delta[i];
+		}
 	dims[0] = o->n_lines;
 	values[0] = text_datum(client_id);
 	values[1] = text_datum(order_id);
@@ -279,16 +389,24 @@ write_lines(const char *client_id, const char *order_id, OrderState *o, int64 *n
 	values[3] = int4_array_datum(alloc, o->n_lines);
 	values[4] = PointerGetDatum(construct_md_array(loc_d, loc_null, 1, dims, lbs,
 												   TEXTOID, -1, false, TYPALIGN_INT));
+	values[5] = text_array_datum(skus, m);
+	values[6] = text_array_datum(locs, m);
+	values[7] = int8_array_datum(deltas, m);
 	/* The priority and placed_at copies put the line at its place in the queue index. */
 	run_plan(&plan,
-			 "UPDATE backorder.order_line l"
-			 "   SET allocated = g.allocated, location_id = g.location_id,"
-			 "       waiting = g.location_id IS NOT NULL AND g.allocated < l.qty,"
-			 "       priority = o.priority, placed_at = o.placed_at"
-			 "  FROM unnest($3, $4, $5) AS g(line_no, allocated, location_id), backorder.orders o"
-			 " WHERE l.client_id = $1 AND l.order_id = $2 AND l.line_no = g.line_no"
-			 "   AND o.client_id = $1 AND o.order_id = $2",
-			 5, types, values, nulls, 0);
+			 "WITH lines AS ("
+			 "  UPDATE backorder.order_line l"
+			 "     SET allocated = g.allocated, location_id = g.location_id,"
+			 "         waiting = g.location_id IS NOT NULL AND g.allocated < l.qty,"
+			 "         priority = o.priority, placed_at = o.placed_at"
+			 "    FROM unnest($3, $4, $5) AS g(line_no, allocated, location_id), backorder.orders o"
+			 "   WHERE l.client_id = $1 AND l.order_id = $2 AND l.line_no = g.line_no"
+			 "     AND o.client_id = $1 AND o.order_id = $2)"
+			 "UPDATE backorder.stock s SET allocated = s.allocated + d.delta, updated_at = backorder.now()"
+			 "  FROM unnest($6, $7, $8) AS d(sku, location_id, delta)"
+			 " WHERE s.client_id = $1 AND s.sku = ANY ($6) AND s.location_id = ANY ($7)"
+			 "   AND s.sku = d.sku AND s.location_id = d.location_id",
+			 8, types, values, NULL, 0);
 }
 
 /* Collects and locks the stock rows of the order's placed lines plus `extra`. */
@@ -333,6 +451,97 @@ find_key(StockKey *keys, int n, const char *client_id, const char *sku, const ch
 	return found ? (int) (found - keys) : -1;
 }
 
+/* Places the order's unplaced lines of known SKUs at its one location. */
+static char *
+place_lines(const char *client_id, OrderState *o)
+{
+	char	   *place = NULL;
+	bool		any_unplaced = false;
+	int			i;
+
+	/* An order lives at one location: the one its lines already have, or a new choice. */
+	for (i = 0; i < o->n_lines; i++)
+	{
+		if (o->lines[i].location_id && place == NULL)
+			place = o->lines[i].location_id;
+		any_unplaced |= o->lines[i].known && o->lines[i].location_id == NULL;
+	}
+	if (!any_unplaced)
+		return place;
+	if (place == NULL)
+		place = o->location_id;
+	if (place == NULL)
+		place = choose_location(client_id, o);
+	for (i = 0; i < o->n_lines; i++)
+		if (o->lines[i].known && o->lines[i].location_id == NULL)
+			o->lines[i].location_id = place;
+	return place;
+}
+
+/* How many units each line gets now, by the client's policy. */
+static void
+allocate_lines(OrderState *o, int64 *on_hand, int64 *allocated, int n_keys,
+			   int64 *new_alloc, int64 *key_delta)
+{
+	int			i;
+
+	for (i = 0; i < o->n_lines; i++)
+		new_alloc[i] = o->lines[i].allocated;
+
+	if (o->policy == POLICY_RESERVE)
+	{
+		/* Available > 0 means nobody waits there (invariant 5): take what exists. */
+		for (i = 0; i < o->n_lines; i++)
+		{
+			Line	   *l = &o->lines[i];
+			int			ki = l->key_index;
+			int64		take;
+
+			if (ki < 0)
+				continue;
+			take = Min(Max(on_hand[ki] - allocated[ki] - key_delta[ki], 0), l->qty - l->allocated);
+			new_alloc[i] += take;
+			key_delta[ki] += take;
+		}
+	}
+	else
+	{
+		/* complete_only: everything or nothing. */
+		int64	   *need = palloc0(sizeof(int64) * (n_keys + 1));
+
+		for (i = 0; i < o->n_lines; i++)
+		{
+			Line	   *l = &o->lines[i];
+
+			if (l->allocated >= l->qty)
+				continue;
+			if (l->key_index < 0)
+				return;
+			need[l->key_index] += l->qty - l->allocated;
+		}
+		for (i = 0; i < n_keys; i++)
+			if (need[i] > on_hand[i] - allocated[i])
+				return;
+		for (i = 0; i < o->n_lines; i++)
+		{
+			Line	   *l = &o->lines[i];
+
+			if (l->key_index < 0)
+				continue;
+			key_delta[l->key_index] += l->qty - l->allocated;
+			new_alloc[i] = l->qty;
+		}
+	}
+}
+
+/*
+ * Evaluates an order: places its lines, allocates what the policy allows,
+ * and settles its holds and status.  Idempotent.
+ *
+ * A new order (inserted by this transaction) is invisible to everyone else,
+ * so its lines cannot change under us and it is settled from what we read.
+ * An existing order is re-read after its stock rows and its row are locked.
+ */
 void
 evaluate_order(const char *client_id, const char *order_id)
 {
@@ -346,48 +555,31 @@ evaluate_order(const char *client_id, const char *order_id)
 			   *allocated,
 			   *new_alloc,
 			   *key_delta;
-	char	   *place = NULL;
-	List	   *freed = freed_keys;
-	AllocationPolicy policy;
+	char	   *place;
+	List	   *freed;
 	bool		was_new;
 	ListCell   *lc;
 	Datum		values[2];
-	SettleInput in = {0};
 	StringInfoData detail;
-
-	freed_keys = NIL;			/* this evaluation serves them */
 
 	if (!load_order(client_id, order_id, &o))
 		return;
 	if (strcmp(o.status, "shipped") == 0 || strcmp(o.status, "cancelled") == 0)
 		return;
 	if (o.n_lines == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("order \"%s\" of client \"%s\" has no lines", order_id, client_id),
-				 errhint("Insert its lines into backorder.order_line in the same transaction, or cancel it with backorder.cancel_order().")));
+	{
+		dirty_entry(client_id, order_id, true)->empty = true;	/* checked again at commit */
+		return;
+	}
+	dirty_entry(client_id, order_id, true)->empty = false;
 	was_new = strcmp(o.status, "new") == 0;
 
-	/* An order lives at one location: the one its lines already have, or a new choice. */
-	for (i = 0; i < o.n_lines && place == NULL; i++)
-		if (o.lines[i].location_id)
-			place = o.lines[i].location_id;
-	if (place == NULL)
-		place = o.location_id;
-	if (place == NULL)
-	{
-		bool		any_known = false;
+	freed = freed_keys;
+	freed_keys = NIL;			/* this evaluation serves them */
 
-		for (i = 0; i < o.n_lines; i++)
-			any_known |= o.lines[i].known;
-		if (any_known)
-			place = choose_location(client_id, &o);
-	}
-	for (i = 0; i < o.n_lines; i++)
-		if (o.lines[i].known && o.lines[i].location_id == NULL)
-			o.lines[i].location_id = place;
+	place = place_lines(client_id, &o);
 
-	/* Rule 1 and 2: every stock row this evaluation touches, in key order. */
+	/* Rules 1 and 2: every stock row this evaluation touches, in key order. */
 	keys = lock_order_stock(client_id, &o, freed, &n_keys, &on_hand, &allocated);
 
 	/* Units freed by line edits in this transaction go to the queue first. */
@@ -401,102 +593,58 @@ evaluate_order(const char *client_id, const char *order_id)
 										 on_hand[ki] - allocated[ki]);
 	}
 
-	/* Now this order's row; re-read the lines, which the queue may have served. */
 	values[0] = text_datum(client_id);
 	values[1] = text_datum(order_id);
 	run_plan(&lock_plan,
 			 "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
 			 2, types, values, NULL, 1);
+	if (!was_new || freed != NIL)
 	{
-		OrderState	fresh;
-
-		load_order(client_id, order_id, &fresh);
-		for (i = 0; i < fresh.n_lines; i++)
-			if (fresh.lines[i].known && fresh.lines[i].location_id == NULL)
-				fresh.lines[i].location_id = place;
-		o = fresh;
+		/* Re-read under the locks: the queue may have served this order meanwhile. */
+		load_order(client_id, order_id, &o);
+		for (i = 0; i < o.n_lines; i++)
+			if (o.lines[i].known && o.lines[i].location_id == NULL)
+				o.lines[i].location_id = place;
 	}
 
-	policy = client_policy(client_id);
+	for (i = 0; i < o.n_lines; i++)
+		if (o.lines[i].known && o.lines[i].location_id)
+			o.lines[i].key_index = find_key(keys, n_keys, client_id, o.lines[i].sku,
+											o.lines[i].location_id);
 	new_alloc = palloc(sizeof(int64) * o.n_lines);
 	key_delta = palloc0(sizeof(int64) * (n_keys + 1));
-	for (i = 0; i < o.n_lines; i++)
-	{
-		Line	   *l = &o.lines[i];
-
-		new_alloc[i] = l->allocated;
-		if (l->known && l->location_id)
-			l->key_index = find_key(keys, n_keys, client_id, l->sku, l->location_id);
-	}
-
-	if (policy == POLICY_RESERVE)
-	{
-		/* Available > 0 means nobody waits there (invariant 5): take what exists. */
-		for (i = 0; i < o.n_lines; i++)
-		{
-			Line	   *l = &o.lines[i];
-			int			ki = l->key_index;
-			int64		avail,
-						take;
-
-			if (ki < 0)
-				continue;
-			avail = on_hand[ki] - allocated[ki] - key_delta[ki];
-			take = Min(Max(avail, 0), l->qty - l->allocated);
-			new_alloc[i] += take;
-			key_delta[ki] += take;
-		}
-	}
-	else
-	{
-		/* complete_only: everything or nothing. */
-		bool		fills = true;
-		int64	   *need = palloc0(sizeof(int64) * (n_keys + 1));
-
-		for (i = 0; i < o.n_lines; i++)
-		{
-			Line	   *l = &o.lines[i];
-
-			if (l->allocated >= l->qty)
-				continue;
-			if (l->key_index < 0)
-			{
-				fills = false;
-				break;
-			}
-			need[l->key_index] += l->qty - l->allocated;
-		}
-		for (i = 0; fills && i < n_keys; i++)
-			if (need[i] > on_hand[i] - allocated[i])
-				fills = false;
-		if (fills)
-			for (i = 0; i < o.n_lines; i++)
-			{
-				Line	   *l = &o.lines[i];
-
-				if (l->key_index < 0)
-					continue;
-				key_delta[l->key_index] += l->qty - l->allocated;
-				new_alloc[i] = l->qty;
-			}
-	}
-
-	write_lines(client_id, order_id, &o, new_alloc);
-	for (i = 0; i < n_keys; i++)
-		stock_apply(&keys[i], 0, key_delta[i]);
+	allocate_lines(&o, on_hand, allocated, n_keys, new_alloc, key_delta);
+	write_allocation(client_id, order_id, &o, new_alloc, keys, key_delta, n_keys);
 
 	initStringInfo(&detail);
 	if (was_new)
 	{
+		bool		needed[3] = {false, false, false};
+
+		/* The holds it needs, from what we read: unknown_sku, discontinued, out_of_stock. */
+		for (i = 0; i < o.n_lines; i++)
+		{
+			Line	   *l = &o.lines[i];
+
+			if (!l->known || l->location_id == NULL)
+				needed[0] = true;
+			else if (new_alloc[i] < l->qty)
+				needed[l->restockable ? 2 : 1] = true;
+		}
 		appendStringInfo(&detail, "\"lines\": %d, \"location_id\": ", o.n_lines);
 		if (place)
 			escape_json(&detail, place);
 		else
 			appendStringInfoString(&detail, "null");
+		settle_new_order(client_id, order_id, needed, detail.data);
 	}
-	in.cause = SETTLE_INTAKE;
-	in.detail = detail.data;
-	settle_order(client_id, order_id, &in);
+	else
+	{
+		SettleInput in = {0};
+
+		in.cause = SETTLE_INTAKE;
+		settle_order(client_id, order_id, &in);
+	}
 }
 
 static void
@@ -537,6 +685,11 @@ backorder_intake(PG_FUNCTION_ARGS)
 
 	engine_run(evaluate_cb, ids);
 	entry = dirty_entry(ids[0], ids[1], true);
-	entry->dirty = false;
+	/* An order without lines stays dirty: lines may follow, or commit refuses it. */
+	if (!entry->empty)
+	{
+		entry->dirty = false;
+		entry->evaluated_in = GetCurrentSubTransactionId();
+	}
 	return PointerGetDatum(NULL);
 }

@@ -187,6 +187,7 @@ ship_work(void *arg)
 			 " WHERE client_id = $1 AND order_id = $2",
 			 2, order_types, values, NULL, 0);
 	write_event(op->client_id, op->order_id, "shipped", "shipped", NULL);
+	intake_order_closed(op->client_id, op->order_id);
 	op->result = true;
 }
 
@@ -276,6 +277,7 @@ cancel_work(void *arg)
 		appendStringInfo(&detail, "%s" INT64_FORMAT, i ? ", " : "", closed[i]);
 	appendStringInfoString(&detail, "]}");
 	write_event(op->client_id, op->order_id, "cancelled", "cancelled", detail.data);
+	intake_order_closed(op->client_id, op->order_id);
 
 	/* Freed units are a real increase of supply: serve the queues now. */
 	for (i = 0; i < n_keys; i++)

@@ -65,6 +65,31 @@ edit_lock_exclusive(void)
 						Int32GetDatum(EDIT_LOCK_KEY1), Int32GetDatum(EDIT_LOCK_KEY2));
 }
 
+/*
+ * The light version for validation in guard triggers, which run once per app
+ * row: SPI and the engine flag only.  The statements it runs must qualify
+ * their operators (OPERATOR(pg_catalog.=)), since search_path is the caller's.
+ */
+void
+engine_spi(EngineFn fn, void *arg)
+{
+	int			saved_depth = engine_depth;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pg_backorder: SPI_connect failed");
+	PG_TRY();
+	{
+		engine_depth++;
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		engine_depth = saved_depth;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
 void
 engine_run(EngineFn fn, void *arg)
 {

@@ -58,6 +58,7 @@ typedef void (*EngineFn) (void *arg);
  * error too.
  */
 extern void engine_run(EngineFn fn, void *arg);
+extern void engine_spi(EngineFn fn, void *arg);
 
 /* Takes the edit lock: shared for engine paths, exclusive for app edits. */
 extern void edit_lock_shared(void);
@@ -88,6 +89,7 @@ extern Datum int4_array_datum(int32 *items, int n);
 extern AllocationPolicy client_policy(const char *client_id);
 extern void lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated);
 extern void stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta);
+extern void stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas, int n);
 extern int	stock_key_cmp(const void *a, const void *b);
 extern int	sort_unique_stock_keys(StockKey *keys, int n);
 
@@ -124,6 +126,8 @@ typedef struct SettleInput
  * writes one event per transition.  The caller holds the order row's lock.
  */
 extern void settle_order(const char *client_id, const char *order_id, const SettleInput *in);
+extern void settle_new_order(const char *client_id, const char *order_id, const bool *needed,
+							 const char *placed_detail);
 extern bool is_inventory_reason(const char *reason);
 extern int64 open_hold(const char *client_id, const char *order_id, const char *reason,
 					   const char *note);
@@ -142,7 +146,9 @@ extern void settle_now(const char *client_id, const char *order_id);
 
 /* ---- intake.c ---- */
 extern void intake_init(void);
-extern void intake_mark_dirty(const char *client_id, const char *order_id);
+extern void intake_mark_dirty(const char *client_id, const char *order_id, bool inserted);
+extern bool intake_order_is_new(const char *client_id, const char *order_id);
+extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);
 extern void evaluate_order(const char *client_id, const char *order_id);
 

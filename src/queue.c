@@ -78,7 +78,8 @@ apply_grants(const StockKey *key, Grant *grants, int n)
 			 "UPDATE backorder.order_line l"
 			 "   SET allocated = l.allocated + g.units, waiting = l.allocated + g.units < l.qty"
 			 "  FROM unnest($2, $3, $4) AS g(order_id, line_no, units)"
-			 " WHERE l.client_id = $1 AND l.order_id = g.order_id AND l.line_no = g.line_no",
+			 " WHERE l.client_id = $1 AND l.order_id = ANY ($2)"
+			 "   AND l.order_id = g.order_id AND l.line_no = g.line_no",
 			 4, types, values, NULL, 0);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "pg_backorder: %d lines to update, " UINT64_FORMAT " updated",

@@ -189,6 +189,54 @@ set_status(const char *client_id, const char *order_id, const char *old_status,
 			 4, types, values, NULL, 0);
 }
 
+/*
+ * The intake of a new order: it has no holds yet and its lines were just read
+ * by the caller, who says which inventory holds they need.  Sets the status
+ * and writes "placed" in one statement, then "held" if it is held.
+ */
+void
+settle_new_order(const char *client_id, const char *order_id, const bool *needed,
+				 const char *placed_detail)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	int64		opened[MAX_REASONS];
+	char	   *reasons[MAX_REASONS];
+	int			n_opened = 0,
+				i;
+	const char *status;
+	Datum		values[4];
+
+	for (i = 0; i < MAX_REASONS; i++)
+		if (needed[i])
+		{
+			reasons[n_opened] = (char *) inventory_reasons[i];
+			opened[n_opened++] = open_hold(client_id, order_id, inventory_reasons[i], NULL);
+		}
+	status = n_opened > 0 ? "needs_review" : "ready";
+
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(order_id);
+	values[2] = text_datum(status);
+	values[3] = text_datum(psprintf("{%s}", placed_detail));
+	run_plan(&plan,
+			 "WITH o AS ("
+			 "  UPDATE backorder.orders SET status = $3,"
+			 "         held_since = CASE WHEN $3 = 'needs_review' THEN backorder.now() END,"
+			 "         ready_at = CASE WHEN $3 = 'ready' THEN backorder.now() END"
+			 "   WHERE client_id = $1 AND order_id = $2)"
+			 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
+			 " VALUES ($1, $2, 'placed', $3, backorder.now(), $4::jsonb)",
+			 4, types, values, NULL, 0);
+	if (n_opened > 0)
+	{
+		SettleInput none = {0};
+
+		write_event(client_id, order_id, "held", status,
+					event_detail(&none, opened, n_opened, NULL, 0, reasons, n_opened));
+	}
+}
+
 void
 settle_order(const char *client_id, const char *order_id, const SettleInput *in)
 {
@@ -220,7 +268,9 @@ settle_order(const char *client_id, const char *order_id, const SettleInput *in)
 	if (SPI_processed == 0)
 		elog(ERROR, "pg_backorder: order %s/%s vanished", client_id, order_id);
 	old_status = spi_text(0, 1);
-	if (strcmp(old_status, "shipped") == 0 || strcmp(old_status, "cancelled") == 0)
+	/* Closed orders have nothing to settle; new ones are settled by their intake. */
+	if (strcmp(old_status, "shipped") == 0 || strcmp(old_status, "cancelled") == 0 ||
+		strcmp(old_status, "new") == 0)
 		return;
 
 	needed_inventory_holds(client_id, order_id, needed);
@@ -266,19 +316,10 @@ settle_order(const char *client_id, const char *order_id, const SettleInput *in)
 	}
 
 	new_status = n_open_holds > 0 ? "needs_review" : "ready";
-	if (strcmp(old_status, new_status) != 0 || strcmp(old_status, "new") == 0)
+	if (strcmp(old_status, new_status) != 0)
 		set_status(client_id, order_id, old_status, new_status);
 
 	detail = event_detail(in, opened, n_opened, closed, n_closed, reasons, n_reasons);
-
-	if (strcmp(old_status, "new") == 0)
-	{
-		write_event(client_id, order_id, "placed", new_status, in->detail ? psprintf("{%s}", in->detail) : NULL);
-		if (n_open_holds > 0)
-			write_event(client_id, order_id, "held", new_status,
-						event_detail(&(SettleInput) {0}, opened, n_opened, closed, n_closed, reasons, n_reasons));
-		return;
-	}
 
 	if (in->cause == SETTLE_DEALLOCATED)
 		write_event(client_id, order_id, "deallocated", new_status, detail);

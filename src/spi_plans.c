@@ -2,7 +2,7 @@
  * spi_plans.c — cached SPI plans and small accessors for SPI results.
  *
  * Each statement the engine runs is prepared once per backend (SPI_prepare +
- * SPI_keepplan) and kept in a static SPIPlanPtr next to the code that uses it.
+ * SPI_keepplan, always a generic plan) and kept in a static SPIPlanPtr next to the code that uses it.
  * The plan cache revalidates kept plans by itself when the schema changes,
  * and engine_run() pins search_path, so a kept plan is never re-planned just
  * because callers use different search paths.
@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -24,7 +25,13 @@ run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
 
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+		/*
+		 * Generic plans: our statements are index lookups whose best plan
+		 * does not depend on the values, and re-planning per call would
+		 * cost more than the statement.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "pg_backorder: SPI_prepare failed (%s): %s",

@@ -12,8 +12,6 @@
 
 #include "pg_backorder.h"
 
-static const Oid key_types[3] = {TEXTOID, TEXTOID, TEXTOID};
-
 int
 stock_key_cmp(const void *a, const void *b)
 {
@@ -45,46 +43,102 @@ sort_unique_stock_keys(StockKey *keys, int n)
 }
 
 /*
- * Locks the stock rows of `keys` (already sorted and unique) one by one in
- * that order, creating missing rows, and returns their quantities.  Locking
- * in one fixed order is what keeps two multi-SKU transactions from
- * deadlocking (rule 2).
+ * Locks the stock rows of `keys` (sorted and unique, see above) and returns
+ * their quantities.  One statement locks them all: LockRows sits above the
+ * Sort, so rows are locked in key order (rule 2), and COLLATE "C" makes
+ * that order the byte order sort_unique_stock_keys() uses.  Missing rows are
+ * created first (with zero quantities), so "waiting at a location that never
+ * had stock" has a lock too.
  */
 void
 lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 {
 	static SPIPlanPtr lock_plan = NULL;
 	static SPIPlanPtr create_plan = NULL;
+	static const Oid types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	static const char *lock_sql =
-		"SELECT on_hand, allocated FROM backorder.stock"
-		" WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE";
+		"SELECT s.on_hand, s.allocated FROM backorder.stock s"
+		" WHERE s.client_id = ANY ($1) AND s.sku = ANY ($2) AND s.location_id = ANY ($3)"
+		"   AND (s.client_id, s.sku, s.location_id) IN (SELECT * FROM unnest($1, $2, $3))"
+		" ORDER BY s.client_id COLLATE \"C\", s.sku COLLATE \"C\", s.location_id COLLATE \"C\""
+		"   FOR UPDATE OF s";
+	char	  **clients,
+			  **skus,
+			  **locations;
+	Datum		values[3];
 	int			i;
 
+	if (n == 0)
+		return;
+	clients = palloc(sizeof(char *) * n);
+	skus = palloc(sizeof(char *) * n);
+	locations = palloc(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[3];
-
-		values[0] = text_datum(keys[i].client_id);
-		values[1] = text_datum(keys[i].sku);
-		values[2] = text_datum(keys[i].location_id);
-
-		run_plan(&lock_plan, lock_sql, 3, key_types, values, NULL, 1);
-		if (SPI_processed == 0)
-		{
-			run_plan(&create_plan,
-					 "INSERT INTO backorder.stock (client_id, sku, location_id)"
-					 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-					 3, key_types, values, NULL, 0);
-			run_plan(&lock_plan, lock_sql, 3, key_types, values, NULL, 1);
-			if (SPI_processed != 1)
-				elog(ERROR, "pg_backorder: stock row for %s/%s/%s vanished",
-					 keys[i].client_id, keys[i].sku, keys[i].location_id);
-		}
-		if (on_hand)
-			on_hand[i] = spi_int64(0, 1);
-		if (allocated)
-			allocated[i] = spi_int64(0, 2);
+		clients[i] = keys[i].client_id;
+		skus[i] = keys[i].sku;
+		locations[i] = keys[i].location_id;
 	}
+	values[0] = text_array_datum(clients, n);
+	values[1] = text_array_datum(skus, n);
+	values[2] = text_array_datum(locations, n);
+
+	run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
+	if (SPI_processed < (uint64) n)
+	{
+		run_plan(&create_plan,
+				 "INSERT INTO backorder.stock (client_id, sku, location_id)"
+				 " SELECT * FROM unnest($1, $2, $3) ON CONFLICT DO NOTHING",
+				 3, types, values, NULL, 0);
+		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
+		if (SPI_processed != (uint64) n)
+			elog(ERROR, "pg_backorder: " UINT64_FORMAT " of %d stock rows locked",
+				 SPI_processed, n);
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (on_hand)
+			on_hand[i] = spi_int64(i, 1);
+		if (allocated)
+			allocated[i] = spi_int64(i, 2);
+	}
+}
+
+/*
+ * Moves `allocated` of several stock rows of one client whose locks this
+ * transaction holds, in one statement.
+ */
+void
+stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas, int n)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[4] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
+	char	  **skus = palloc(sizeof(char *) * (n + 1));
+	char	  **locations = palloc(sizeof(char *) * (n + 1));
+	int64	   *d = palloc(sizeof(int64) * (n + 1));
+	int			m = 0,
+				i;
+	Datum		values[4];
+
+	for (i = 0; i < n; i++)
+		if (deltas[i] != 0)
+		{
+			skus[m] = keys[i].sku;
+			locations[m] = keys[i].location_id;
+			d[m++] = deltas[i];
+		}
+	if (m == 0)
+		return;
+	values[0] = text_datum(client_id);
+	values[1] = text_array_datum(skus, m);
+	values[2] = text_array_datum(locations, m);
+	values[3] = int8_array_datum(d, m);
+	run_plan(&plan,
+			 "UPDATE backorder.stock s SET allocated = s.allocated + d.delta, updated_at = backorder.now()"
+			 "  FROM unnest($2, $3, $4) AS d(sku, location_id, delta)"
+			 " WHERE s.client_id = $1 AND s.sku = ANY ($2) AND s.location_id = ANY ($3)"
+			 "   AND s.sku = d.sku AND s.location_id = d.location_id",
+			 4, types, values, NULL, 0);
 }
 
 /* Applies deltas to a stock row whose lock this transaction holds. */

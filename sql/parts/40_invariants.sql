@@ -23,13 +23,16 @@ AS $$
         ON l.client_id = s.client_id AND l.sku = s.sku AND l.location_id = s.location_id
      WHERE coalesce(s.allocated, 0) <> coalesce(l.units, 0)
     UNION ALL
-    -- 3. 0 <= line.allocated <= qty; shipped and cancelled orders hold nothing
+    -- 3. 0 <= line.allocated <= qty; shipped and cancelled orders hold nothing; a shipped
+    --    order shipped every unit of every line, and only shipped orders shipped anything
     SELECT 3, l.client_id, l.order_id || '#' || l.line_no,
            format('allocated %s of %s, order %s', l.allocated, l.qty, o.status)
       FROM backorder.order_line l
       JOIN backorder.orders o ON o.client_id = l.client_id AND o.order_id = l.order_id
      WHERE l.allocated < 0 OR l.allocated > l.qty
         OR (o.status IN ('shipped', 'cancelled') AND l.allocated <> 0)
+        OR (o.status = 'shipped' AND l.shipped <> l.qty)
+        OR (o.status <> 'shipped' AND l.shipped <> 0)
     UNION ALL
     -- 4. ready iff complete and no open hold; needs_review iff a hold is open
     SELECT 4, o.client_id, o.order_id,
@@ -45,6 +48,27 @@ AS $$
         OR (o.status = 'ready' AND (h.open_holds > 0 OR coalesce(ls.short, 0) > 0))
         OR (o.status = 'needs_review' AND h.open_holds = 0)
         OR (o.status IN ('shipped', 'cancelled') AND h.open_holds > 0)
+    UNION ALL
+    --    ... and an open order's inventory holds are exactly the ones its lines call for
+    SELECT 4, o.client_id, o.order_id,
+           format('inventory holds open %s, lines call for %s', coalesce(h.open, '{}'), coalesce(n.needed, '{}'))
+      FROM backorder.orders o
+      LEFT JOIN LATERAL (
+            SELECT array_agg(oh.reason ORDER BY oh.reason) AS open FROM backorder.order_hold oh
+             WHERE oh.client_id = o.client_id AND oh.order_id = o.order_id AND oh.released_at IS NULL
+               AND oh.reason IN ('out_of_stock', 'discontinued', 'unknown_sku')) h ON true
+      LEFT JOIN LATERAL (
+            SELECT array_agg(DISTINCT r.reason ORDER BY r.reason) AS needed
+              FROM backorder.order_line ol
+              LEFT JOIN backorder.sku sk ON sk.client_id = ol.client_id AND sk.sku = ol.sku
+             CROSS JOIN LATERAL (SELECT CASE
+                      WHEN sk.sku IS NULL OR ol.location_id IS NULL THEN 'unknown_sku'
+                      WHEN ol.allocated >= ol.qty THEN NULL
+                      WHEN sk.status = 'active' AND sk.backorderable THEN 'out_of_stock'
+                      ELSE 'discontinued' END AS reason) r
+             WHERE ol.client_id = o.client_id AND ol.order_id = o.order_id AND r.reason IS NOT NULL) n ON true
+     WHERE o.status IN ('ready', 'needs_review')
+       AND coalesce(h.open, '{}') IS DISTINCT FROM coalesce(n.needed, '{}')
     UNION ALL
     -- 5. under reserve, available units at a SKU and location mean nobody waits there;
     --    and a line waits exactly when its open order is short of it at a placed location

@@ -1,0 +1,54 @@
+-- When intake runs: at commit, once per order, whatever the statements did before.
+-- A fresh install, so ids and rows do not depend on the tests before this one.
+DROP EXTENSION pg_backorder;
+DROP SCHEMA backorder;
+CREATE EXTENSION pg_backorder;
+SET timezone = 'UTC';
+SET backorder.now = '2024-01-01 10:00+00';
+INSERT INTO backorder.client (client_id) VALUES ('c1');
+INSERT INTO backorder.location (location_id) VALUES ('w1');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('c1', 'A'), ('c1', 'B');
+SELECT backorder.receive('c1', 'A', 'w1', 5);
+
+-- Before commit the order is 'new': nothing is allocated yet.
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O1', 1, 'A', 2);
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O1', 2, 'B', 1);
+UPDATE backorder.order_line SET qty = 3 WHERE client_id = 'c1' AND order_id = 'O1' AND line_no = 1;
+SELECT order_id, status FROM backorder.orders;
+COMMIT;
+-- Evaluated once: one placed event, one held event (B is short).
+SELECT order_id, line_no, sku, qty, allocated FROM backorder.order_line ORDER BY 1, 2;
+SELECT order_id, event, status FROM backorder.order_event ORDER BY event_id;
+
+-- Under SET CONSTRAINTS ALL IMMEDIATE intake runs at the end of each statement; an order
+-- may still get its lines in a later statement.
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O2');
+SELECT order_id, status FROM backorder.orders WHERE order_id = 'O2';
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O2', 1, 'A', 1);
+SELECT order_id, status FROM backorder.orders WHERE order_id = 'O2';
+COMMIT;
+
+-- An order that never gets a line is refused at commit, and nothing of it stays.
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O3');
+COMMIT;
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O4');
+COMMIT;
+SELECT order_id, status FROM backorder.orders ORDER BY order_id;
+
+-- A savepoint rolled back takes its order with it; the rest commits.
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O5');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O5', 1, 'A', 1);
+SAVEPOINT s;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O6');
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT order_id, status FROM backorder.orders ORDER BY order_id;
+SELECT * FROM backorder.check_invariants();

@@ -32,6 +32,7 @@ int			engine_depth = 0;
 #define EDIT_LOCK_KEY2	1
 
 static char *backorder_now_setting = NULL;
+static char *backorder_client_setting = NULL;
 
 void		_PG_init(void);
 
@@ -42,6 +43,14 @@ _PG_init(void)
 							   "Pins the engine's clock (backorder.now()) to a fixed time.",
 							   "Empty means transaction time.  Tests and replays set it so their results are exact.",
 							   &backorder_now_setting,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("backorder.client_id",
+							   "Binds the session to one client (tenant) for row-level security.",
+							   "Empty means not bound: the role's own privileges decide.",
+							   &backorder_client_setting,
 							   "",
 							   PGC_USERSET,
 							   0,

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -36,6 +37,30 @@ is_inventory_reason(const char *reason)
 	return false;
 }
 
+/*
+ * Every event is also sent with NOTIFY on channel backorder_events, as JSON.
+ * NOTIFY is transactional: listeners hear only about committed work.  The
+ * INSERT returns the payload (JSON formats the timestamp the same way for
+ * every DateStyle); a payload too large for NOTIFY (8000 bytes) goes without
+ * its detail.
+ */
+#define EVENT_PAYLOAD_LIMIT 8000		/* NOTIFY refuses payloads of this length or more */
+#define EVENT_PAYLOAD \
+	" RETURNING json_build_object('event', event, 'client_id', client_id, 'order_id', order_id," \
+	" 'status', status, 'created_at', created_at, 'event_id', event_id, 'detail', detail)::text," \
+	" json_build_object('event', event, 'client_id', client_id, 'order_id', order_id," \
+	" 'status', status, 'created_at', created_at, 'event_id', event_id, 'detail_truncated', true)::text"
+
+static void
+notify_event(void)
+{
+	char	   *payload = spi_text(0, 1);
+
+	if (strlen(payload) >= EVENT_PAYLOAD_LIMIT)
+		payload = spi_text(0, 2);
+	Async_Notify("backorder_events", payload);
+}
+
 void
 write_event(const char *client_id, const char *order_id, const char *event,
 			const char *status, const char *detail_json)
@@ -51,8 +76,9 @@ write_event(const char *client_id, const char *order_id, const char *event,
 	values[4] = text_datum(detail_json ? detail_json : "{}");
 	run_plan(&plan,
 			 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
-			 " VALUES ($1, $2, $3, $4, backorder.now(), $5::jsonb)",
-			 5, types, values, NULL, 0);
+			 " VALUES ($1, $2, $3, $4, backorder.now(), $5::jsonb)" EVENT_PAYLOAD,
+			 5, types, values, NULL, 1);
+	notify_event();
 }
 
 /* Appends `"key": [ids]` to a JSON object under construction. */
@@ -226,8 +252,9 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 			 "         ready_at = CASE WHEN $3 = 'ready' THEN backorder.now() END"
 			 "   WHERE client_id = $1 AND order_id = $2)"
 			 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
-			 " VALUES ($1, $2, 'placed', $3, backorder.now(), $4::jsonb)",
-			 4, types, values, NULL, 0);
+			 " VALUES ($1, $2, 'placed', $3, backorder.now(), $4::jsonb)" EVENT_PAYLOAD,
+			 4, types, values, NULL, 1);
+	notify_event();
 	if (n_opened > 0)
 	{
 		SettleInput none = {0};

@@ -15,7 +15,8 @@ OBJS = \
 	src/deferred_settle.o \
 	src/intake.o \
 	src/ledger.o \
-	src/order_ops.o
+	src/order_ops.o \
+	src/split.o
 
 DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA         = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))

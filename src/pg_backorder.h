@@ -152,6 +152,14 @@ extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);
 extern void evaluate_order(const char *client_id, const char *order_id);
 
+/* ---- split.c ---- */
+
+/*
+ * Applies the client's (or order's) split rule to an order that stays held
+ * after settling.  The caller holds the order row's lock and has settled it.
+ */
+extern void split_rules_after_settle(const char *client_id, const char *order_id);
+
 /* ---- guard.c: validation shared with the ledger and order functions ---- */
 extern void require_client(const char *client_id);
 extern void require_location(const char *location_id);

@@ -261,6 +261,7 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 
 		write_event(client_id, order_id, "held", status,
 					event_detail(&none, opened, n_opened, NULL, 0, reasons, n_opened));
+		split_rules_after_settle(client_id, order_id);
 	}
 }
 
@@ -377,4 +378,8 @@ settle_order(const char *client_id, const char *order_id, const SettleInput *in)
 		if (n_opened == 0 && n_closed == 0 && in->cause == SETTLE_ALLOCATED)
 			write_event(client_id, order_id, "allocated", new_status, detail);
 	}
+
+	/* An order that stays held may be split by its client's rule. */
+	if (strcmp(new_status, "needs_review") == 0 && in->cause != SETTLE_HOLD_CHANGE)
+		split_rules_after_settle(client_id, order_id);
 }

@@ -17,18 +17,29 @@
 
 PG_FUNCTION_INFO_V1(backorder_now);
 
+/*
+ * The pinned text is parsed once and cached: statements call backorder.now()
+ * for every row they write.  (The cache holds the text it was parsed from;
+ * a new SET is a new text.  TimeZone does not change the instant.)
+ */
 TimestampTz
 engine_now(void)
 {
+	static char cached_text[128] = "";
+	static TimestampTz cached_value = 0;
 	const char *pinned = GetConfigOption("backorder.now", true, false);
 
 	if (pinned == NULL || pinned[0] == '\0')
 		return GetCurrentTransactionStartTimestamp();
+	if (strcmp(pinned, cached_text) == 0)
+		return cached_value;
 
-	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-												   CStringGetDatum(pinned),
-												   ObjectIdGetDatum(InvalidOid),
-												   Int32GetDatum(-1)));
+	cached_value = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+														   CStringGetDatum(pinned),
+														   ObjectIdGetDatum(InvalidOid),
+														   Int32GetDatum(-1)));
+	strlcpy(cached_text, pinned, sizeof(cached_text));
+	return cached_value;
 }
 
 Datum

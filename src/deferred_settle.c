@@ -135,15 +135,12 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 }
 
 static void
-settle_entry(const char *client_id, const char *order_id, TouchedOrder *entry)
+settle_input(SettleInput *in, TouchedOrder *entry)
 {
-	SettleInput in = {0};
-
 	/* Without an entry nothing moved here: only holds can change, no allocation event. */
-	in.cause = entry == NULL ? SETTLE_HOLD_CHANGE :
+	in->cause = entry == NULL ? SETTLE_HOLD_CHANGE :
 		entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
-	in.detail = entry ? psprintf("\"changes\": [%s]", entry->changes.data) : NULL;
-	settle_order(client_id, order_id, &in);
+	in->detail = entry ? psprintf("\"changes\": [%s]", entry->changes.data) : NULL;
 }
 
 /*
@@ -156,11 +153,14 @@ settle_now(const char *client_id, const char *order_id)
 	char		hkey[ORDER_KEY_LEN];
 	TouchedOrder *entry = NULL;
 	bool		found;
+	SettleInput in = {0};
 
 	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
 	if (touched != NULL)
 		entry = hash_search(touched, hkey, HASH_FIND, &found);
-	settle_entry(client_id, order_id, entry);
+
+	settle_input(&in, entry);
+	settle_order(client_id, order_id, &in);
 	if (entry != NULL)
 		hash_search(touched, hkey, HASH_REMOVE, &found);
 }
@@ -173,7 +173,7 @@ settle_now(const char *client_id, const char *order_id)
 static void
 settle_touched(void *arg)
 {
-	static SPIPlanPtr lock_plan = NULL;
+	static SPIPlanPtr lock_plan[2];
 	static SPIPlanPtr done_plan = NULL;
 	static const Oid types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	static const Oid tid_type[1] = {TIDOID};
@@ -210,7 +210,7 @@ settle_touched(void *arg)
 		values[0] = text_array_datum(clients, (int) n);
 		values[1] = text_array_datum(orders, (int) n);
 		/* LockRows sits above the Sort: rows are locked in release order. */
-		run_plan(&lock_plan,
+		run_batch_plan(lock_plan, (int) n,
 				 "SELECT o.client_id, o.order_id FROM backorder.orders o"
 				 " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
 				 "   AND (o.client_id, o.order_id) IN (SELECT * FROM unnest($1, $2))"
@@ -221,17 +221,22 @@ settle_touched(void *arg)
 		{
 			SPITupleTable *locked = SPI_tuptable;
 			uint64		n_locked = SPI_processed;
+			char	  **lc = palloc(sizeof(char *) * (n_locked + 1));
+			char	  **lo = palloc(sizeof(char *) * (n_locked + 1));
+			SettleInput *inputs = palloc0(sizeof(SettleInput) * (n_locked + 1));
 
 			for (r = 0; r < n_locked; r++)
 			{
-				char	   *client_id = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
-				char	   *order_id = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
 				char		hkey[ORDER_KEY_LEN];
 				bool		found;
 
-				snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
-				settle_entry(client_id, order_id, hash_search(batch, hkey, HASH_FIND, &found));
+				lc[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
+				lo[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
+				snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", lc[r], lo[r]);
+				settle_input(&inputs[r], hash_search(batch, hkey, HASH_FIND, &found));
 			}
+			/* In release order, all in one batch. */
+			settle_orders((int) n_locked, lc, lo, inputs);
 		}
 		hash_destroy(batch);
 	}

@@ -76,6 +76,8 @@ extern Datum engine_now_datum(void);
  */
 extern int	run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
 					 Datum *values, const char *nulls, long tcount);
+extern int	run_batch_plan(SPIPlanPtr *slots, int n_items, const char *sql, int nargs,
+						   const Oid *argtypes, Datum *values, const char *nulls, long tcount);
 extern char *spi_text(int row, int col);	/* NULL if SQL NULL */
 extern int64 spi_int64(int row, int col);	/* 0 if SQL NULL */
 extern bool spi_bool(int row, int col);
@@ -126,6 +128,7 @@ typedef struct SettleInput
  * writes one event per transition.  The caller holds the order row's lock.
  */
 extern void settle_order(const char *client_id, const char *order_id, const SettleInput *in);
+extern void settle_orders(int n, char **clients, char **orders, const SettleInput *inputs);
 extern void settle_new_order(const char *client_id, const char *order_id, const bool *needed,
 							 const char *placed_detail);
 extern bool is_inventory_reason(const char *reason);

@@ -50,7 +50,7 @@ key_values(const StockKey *key, Datum *values)
 static void
 apply_grants(const StockKey *key, Grant *grants, int n)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan[2];
 	static const Oid types[4] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
 	char	  **line_orders = palloc(sizeof(char *) * n);
 	int32	   *line_nos = palloc(sizeof(int32) * n);
@@ -74,7 +74,7 @@ apply_grants(const StockKey *key, Grant *grants, int n)
 	values[1] = text_array_datum(line_orders, n);
 	values[2] = int4_array_datum(line_nos, n);
 	values[3] = int4_array_datum(units, n);
-	run_plan(&plan,
+	run_batch_plan(plan, n,
 			 "UPDATE backorder.order_line l"
 			 "   SET allocated = l.allocated + g.units, waiting = l.allocated + g.units < l.qty"
 			 "  FROM unnest($2, $3, $4) AS g(order_id, line_no, units)"

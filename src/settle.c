@@ -42,23 +42,39 @@ is_inventory_reason(const char *reason)
  * NOTIFY is transactional: listeners hear only about committed work.  The
  * INSERT returns the payload (JSON formats the timestamp the same way for
  * every DateStyle); a payload too large for NOTIFY (8000 bytes) goes without
- * its detail.
+ * its detail, flagged detail_truncated.
  */
 #define EVENT_PAYLOAD_LIMIT 8000		/* NOTIFY refuses payloads of this length or more */
 #define EVENT_PAYLOAD \
 	" RETURNING json_build_object('event', event, 'client_id', client_id, 'order_id', order_id," \
-	" 'status', status, 'created_at', created_at, 'event_id', event_id, 'detail', detail)::text," \
-	" json_build_object('event', event, 'client_id', client_id, 'order_id', order_id," \
-	" 'status', status, 'created_at', created_at, 'event_id', event_id, 'detail_truncated', true)::text"
+	" 'status', status, 'created_at', created_at, 'event_id', event_id, 'detail', detail)::text"
+
+static void
+notify_payload(const char *payload)
+{
+	if (strlen(payload) >= EVENT_PAYLOAD_LIMIT)
+	{
+		/* Rare: a huge detail.  Send the event without it. */
+		static SPIPlanPtr plan = NULL;
+		static const Oid types[1] = {TEXTOID};
+		Datum		v[1];
+		SPITupleTable *saved = SPI_tuptable;
+		uint64		saved_processed = SPI_processed;
+
+		v[0] = text_datum(payload);
+		run_plan(&plan, "SELECT (($1::jsonb - 'detail') || '{\"detail_truncated\": true}')::text",
+				 1, types, v, NULL, 1);
+		payload = spi_text(0, 1);
+		SPI_tuptable = saved;
+		SPI_processed = saved_processed;
+	}
+	Async_Notify("backorder_events", payload);
+}
 
 static void
 notify_event(void)
 {
-	char	   *payload = spi_text(0, 1);
-
-	if (strlen(payload) >= EVENT_PAYLOAD_LIMIT)
-		payload = spi_text(0, 2);
-	Async_Notify("backorder_events", payload);
+	notify_payload(spi_text(0, 1));
 }
 
 void
@@ -132,35 +148,6 @@ event_detail(const SettleInput *in, const int64 *opened, int n_opened,
 	return buf.data;
 }
 
-/*
- * Which inventory holds the lines call for, in inventory_reasons order.  A
- * line that has no location yet counts as unknown_sku even once its SKU is in
- * the catalog: only evaluate_order() (release_hold) places it in a queue.
- */
-static void
-needed_inventory_holds(const char *client_id, const char *order_id, bool *needed)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	run_plan(&plan,
-			 "SELECT coalesce(bool_or(s.sku IS NULL OR l.location_id IS NULL), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
-			 "                        AND (s.status = 'discontinued' OR NOT s.backorderable)), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
-			 "                        AND s.status = 'active' AND s.backorderable), false)"
-			 "  FROM backorder.order_line l"
-			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
-			 " WHERE l.client_id = $1 AND l.order_id = $2",
-			 2, types, values, NULL, 1);
-	needed[0] = spi_bool(0, 1);
-	needed[1] = spi_bool(0, 2);
-	needed[2] = spi_bool(0, 3);
-}
-
 int64
 open_hold(const char *client_id, const char *order_id, const char *reason, const char *note)
 {
@@ -191,28 +178,6 @@ close_hold(int64 hold_id)
 	run_plan(&plan,
 			 "UPDATE backorder.order_hold SET released_at = backorder.now() WHERE hold_id = $1",
 			 1, types, values, NULL, 0);
-}
-
-static void
-set_status(const char *client_id, const char *order_id, const char *old_status,
-		   const char *new_status)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	values[2] = text_datum(new_status);
-	values[3] = text_datum(old_status);
-	/* held_since starts when a hold period starts; ready_at when the order becomes ready. */
-	run_plan(&plan,
-			 "UPDATE backorder.orders SET status = $3,"
-			 "  held_since = CASE WHEN $3 = 'needs_review'"
-			 "                    THEN CASE WHEN $4 = 'needs_review' THEN held_since ELSE backorder.now() END END,"
-			 "  ready_at = CASE WHEN $3 = 'ready' AND $4 <> 'ready' THEN backorder.now() ELSE ready_at END"
-			 " WHERE client_id = $1 AND order_id = $2",
-			 4, types, values, NULL, 0);
 }
 
 /*
@@ -265,121 +230,317 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 	}
 }
 
-void
-settle_order(const char *client_id, const char *order_id, const SettleInput *in)
+/* One event to write: settle_orders() collects them and inserts them in one statement. */
+typedef struct EventBatch
 {
-	static SPIPlanPtr status_plan = NULL;
-	static SPIPlanPtr holds_plan = NULL;
-	static const Oid types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	char	   *old_status;
-	const char *new_status;
+	int			n,
+				cap;
+	char	  **clients,
+			  **orders,
+			  **events,
+			  **statuses,
+			  **details;
+} EventBatch;
+
+static void
+batch_event(EventBatch *b, const char *client_id, const char *order_id, const char *event,
+			const char *status, const char *detail)
+{
+	if (b->n == b->cap)
+	{
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->clients = b->clients ? repalloc(b->clients, sizeof(char *) * b->cap) : palloc(sizeof(char *) * b->cap);
+		b->orders = b->orders ? repalloc(b->orders, sizeof(char *) * b->cap) : palloc(sizeof(char *) * b->cap);
+		b->events = b->events ? repalloc(b->events, sizeof(char *) * b->cap) : palloc(sizeof(char *) * b->cap);
+		b->statuses = b->statuses ? repalloc(b->statuses, sizeof(char *) * b->cap) : palloc(sizeof(char *) * b->cap);
+		b->details = b->details ? repalloc(b->details, sizeof(char *) * b->cap) : palloc(sizeof(char *) * b->cap);
+	}
+	b->clients[b->n] = (char *) client_id;
+	b->orders[b->n] = (char *) order_id;
+	b->events[b->n] = (char *) event;
+	b->statuses[b->n] = (char *) status;
+	b->details[b->n] = (char *) (detail ? detail : "{}");
+	b->n++;
+}
+
+static char *
+ids_object(const char *key, const int64 *ids, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	append_id_list(&buf, key, ids, n);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* What settle_orders() reads about one order. */
+typedef struct OrderFacts
+{
+	char	   *status;
 	bool		needed[MAX_REASONS];
-	bool		is_open[MAX_REASONS] = {false, false, false};
-	int64		open_id[MAX_REASONS] = {0, 0, 0};
+	bool		is_open[MAX_REASONS];
+	int64		open_id[MAX_REASONS];
+	int			n_open_holds;	/* inventory and operator holds */
+	const char *new_status;
 	int64		opened[MAX_REASONS + 1];
 	int64		closed[MAX_REASONS + 1];
-	char	   *reasons[MAX_REASONS + 1];
-	int			n_opened = 0,
-				n_closed = 0,
-				n_reasons = 0,
-				n_open_holds = 0;
-	int			i;
+	int			n_opened,
+				n_closed;
+} OrderFacts;
+
+/*
+ * Settles n orders whose rows the caller holds locked, in a fixed number of
+ * statements however many there are (a receipt may release thousands):
+ * read their lines' needs and open holds, decide in C, then open holds,
+ * close holds, set statuses and write events, each in one statement.
+ */
+void
+settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
+{
+	static SPIPlanPtr facts_plan[2];
+	static SPIPlanPtr holds_plan[2];
+	static SPIPlanPtr open_plan[2];
+	static SPIPlanPtr close_plan[2];
+	static SPIPlanPtr status_plan[2];
+	static SPIPlanPtr events_plan[2];
+	static const Oid pair_types[2] = {TEXTARRAYOID, TEXTARRAYOID};
+	static const Oid open_types[4] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	static const Oid close_types[1] = {INT8ARRAYOID};
+	static const Oid status_types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	static const Oid event_types[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	OrderFacts *f = palloc0(sizeof(OrderFacts) * n);
+	Datum		pair[2];
+	char	  **open_clients = palloc(sizeof(char *) * n * MAX_REASONS);
+	char	  **open_orders = palloc(sizeof(char *) * n * MAX_REASONS);
+	char	  **open_reasons = palloc(sizeof(char *) * n * MAX_REASONS);
+	int32	   *open_owner = palloc(sizeof(int32) * n * MAX_REASONS);
+	int64	   *close_ids = palloc(sizeof(int64) * n * MAX_REASONS);
+	char	  **st_clients = palloc(sizeof(char *) * n);
+	char	  **st_orders = palloc(sizeof(char *) * n);
+	char	  **st_status = palloc(sizeof(char *) * n);
+	int			n_open = 0,
+				n_close = 0,
+				n_status = 0,
+				i,
+				k;
 	uint64		r;
-	char	   *detail;
+	EventBatch	ev = {0};
 
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	run_plan(&status_plan,
-			 "SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
-			 2, types, values, NULL, 1);
-	if (SPI_processed == 0)
-		elog(ERROR, "pg_backorder: order %s/%s vanished", client_id, order_id);
-	old_status = spi_text(0, 1);
-	/* Closed orders have nothing to settle; new ones are settled by their intake. */
-	if (strcmp(old_status, "shipped") == 0 || strcmp(old_status, "cancelled") == 0 ||
-		strcmp(old_status, "new") == 0)
+	if (n == 0)
 		return;
+	pair[0] = text_array_datum(clients, n);
+	pair[1] = text_array_datum(orders, n);
 
-	needed_inventory_holds(client_id, order_id, needed);
-
-	run_plan(&holds_plan,
-			 "SELECT hold_id, reason FROM backorder.order_hold"
-			 " WHERE client_id = $1 AND order_id = $2 AND released_at IS NULL",
-			 2, types, values, NULL, 0);
-	n_open_holds = (int) SPI_processed;
+	/* Status and the inventory holds the lines call for (see invariant 4). */
+	run_batch_plan(facts_plan, n,
+			 "SELECT t.i::int, o.status,"
+			 "       coalesce(bool_or(l.line_no IS NOT NULL AND (s.sku IS NULL OR l.location_id IS NULL)), false),"
+			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
+			 "                        AND NOT (s.status = 'active' AND s.backorderable)), false),"
+			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
+			 "                        AND s.status = 'active' AND s.backorderable), false)"
+			 "  FROM unnest($1, $2) WITH ORDINALITY AS t(client_id, order_id, i)"
+			 "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
+			 "  LEFT JOIN backorder.order_line l ON l.client_id = t.client_id AND l.order_id = t.order_id"
+			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
+			 " GROUP BY t.i, o.status",
+			 2, pair_types, pair, NULL, 0);
 	for (r = 0; r < SPI_processed; r++)
 	{
-		char	   *reason = spi_text(r, 2);
+		OrderFacts *o = &f[spi_int64(r, 1) - 1];
 
-		for (i = 0; i < MAX_REASONS; i++)
-			if (strcmp(reason, inventory_reasons[i]) == 0)
+		o->status = spi_text(r, 2);
+		for (k = 0; k < MAX_REASONS; k++)
+			o->needed[k] = spi_bool(r, 3 + k);
+	}
+
+	run_batch_plan(holds_plan, n,
+			 "SELECT t.i::int, h.hold_id, h.reason"
+			 "  FROM unnest($1, $2) WITH ORDINALITY AS t(client_id, order_id, i)"
+			 "  JOIN backorder.order_hold h ON h.client_id = t.client_id AND h.order_id = t.order_id"
+			 " WHERE h.released_at IS NULL",
+			 2, pair_types, pair, NULL, 0);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		OrderFacts *o = &f[spi_int64(r, 1) - 1];
+		char	   *reason = spi_text(r, 3);
+
+		o->n_open_holds++;
+		for (k = 0; k < MAX_REASONS; k++)
+			if (strcmp(reason, inventory_reasons[k]) == 0)
 			{
-				is_open[i] = true;
-				open_id[i] = spi_int64(r, 1);
+				o->is_open[k] = true;
+				o->open_id[k] = spi_int64(r, 2);
 			}
 	}
 
-	/* Holds opened or closed by the caller just before (manual holds). */
-	for (i = 0; i < in->n_pre_opened; i++)
-		opened[n_opened++] = in->pre_opened[i];
-	for (i = 0; i < in->n_pre_closed; i++)
-		closed[n_closed++] = in->pre_closed[i];
-
-	for (i = 0; i < MAX_REASONS; i++)
+	/* Decide: which holds to open and close, and the new status. */
+	for (i = 0; i < n; i++)
 	{
-		if (needed[i] && !is_open[i])
+		OrderFacts *o = &f[i];
+
+		/* Closed orders have nothing to settle; new ones are settled by their intake. */
+		if (o->status == NULL || (strcmp(o->status, "ready") != 0 && strcmp(o->status, "needs_review") != 0))
+			continue;
+		for (k = 0; k < MAX_REASONS; k++)
 		{
-			opened[n_opened++] = open_hold(client_id, order_id, inventory_reasons[i], NULL);
-			n_open_holds++;
+			if (o->needed[k] && !o->is_open[k])
+			{
+				open_clients[n_open] = clients[i];
+				open_orders[n_open] = orders[i];
+				open_reasons[n_open] = (char *) inventory_reasons[k];
+				open_owner[n_open++] = i;
+				o->n_open_holds++;
+			}
+			else if (!o->needed[k] && o->is_open[k])
+			{
+				close_ids[n_close++] = o->open_id[k];
+				o->closed[o->n_closed++] = o->open_id[k];
+				o->n_open_holds--;
+			}
 		}
-		else if (!needed[i] && is_open[i])
+		o->new_status = o->n_open_holds > 0 ? "needs_review" : "ready";
+		if (strcmp(o->status, o->new_status) != 0)
 		{
-			close_hold(open_id[i]);
-			closed[n_closed++] = open_id[i];
-			n_open_holds--;
+			st_clients[n_status] = clients[i];
+			st_orders[n_status] = orders[i];
+			st_status[n_status++] = (char *) o->new_status;
 		}
-		if (needed[i])
-			reasons[n_reasons++] = (char *) inventory_reasons[i];
 	}
 
-	new_status = n_open_holds > 0 ? "needs_review" : "ready";
-	if (strcmp(old_status, new_status) != 0)
-		set_status(client_id, order_id, old_status, new_status);
-
-	detail = event_detail(in, opened, n_opened, closed, n_closed, reasons, n_reasons);
-
-	if (in->cause == SETTLE_DEALLOCATED)
-		write_event(client_id, order_id, "deallocated", new_status, detail);
-	else if (strcmp(old_status, "ready") == 0 && strcmp(new_status, "needs_review") == 0)
-		write_event(client_id, order_id, "held", new_status, detail);
-	else if (strcmp(old_status, "needs_review") == 0 && strcmp(new_status, "ready") == 0)
-		write_event(client_id, order_id, "released", new_status, detail);
-	else if (strcmp(new_status, "needs_review") == 0)
+	if (n_open > 0)
 	{
-		StringInfoData opened_only;
+		Datum		v[4];
 
-		if (n_opened > 0)
+		v[0] = text_array_datum(open_clients, n_open);
+		v[1] = text_array_datum(open_orders, n_open);
+		v[2] = text_array_datum(open_reasons, n_open);
+		v[3] = int4_array_datum(open_owner, n_open);
+		run_batch_plan(open_plan, n_open,
+				 "WITH h AS (SELECT * FROM unnest($1, $2, $3, $4) WITH ORDINALITY AS h(client_id, order_id, reason, owner, i))"
+				 " INSERT INTO backorder.order_hold (client_id, order_id, reason, created_at)"
+				 " SELECT client_id, order_id, reason, backorder.now() FROM h ORDER BY i"
+				 " RETURNING hold_id",
+				 4, open_types, v, NULL, 0);
+		/* RETURNING follows insertion order, which follows ORDER BY i. */
+		for (r = 0; r < SPI_processed; r++)
 		{
-			initStringInfo(&opened_only);
-			appendStringInfoChar(&opened_only, '{');
-			append_id_list(&opened_only, "opened", opened, n_opened);
-			appendStringInfoChar(&opened_only, '}');
-			write_event(client_id, order_id, "hold_added", new_status, opened_only.data);
+			OrderFacts *o = &f[open_owner[r]];
+
+			o->opened[o->n_opened++] = spi_int64(r, 1);
 		}
-		if (n_closed > 0)
+	}
+	if (n_close > 0)
+	{
+		Datum		v[1];
+
+		v[0] = int8_array_datum(close_ids, n_close);
+		run_batch_plan(close_plan, n_close,
+				 "UPDATE backorder.order_hold SET released_at = backorder.now() WHERE hold_id = ANY ($1)",
+				 1, close_types, v, NULL, 0);
+	}
+	if (n_status > 0)
+	{
+		Datum		v[3];
+
+		v[0] = text_array_datum(st_clients, n_status);
+		v[1] = text_array_datum(st_orders, n_status);
+		v[2] = text_array_datum(st_status, n_status);
+		/* held_since starts when a hold period starts; ready_at when the order becomes ready. */
+		run_batch_plan(status_plan, n_status,
+				 "UPDATE backorder.orders o SET status = t.status,"
+				 "       held_since = CASE WHEN t.status = 'needs_review' THEN backorder.now() END,"
+				 "       ready_at = CASE WHEN t.status = 'ready' THEN backorder.now() ELSE o.ready_at END"
+				 "  FROM unnest($1, $2, $3) AS t(client_id, order_id, status)"
+				 " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
+				 "   AND o.client_id = t.client_id AND o.order_id = t.order_id",
+				 3, status_types, v, NULL, 0);
+	}
+
+	/* One event per transition. */
+	for (i = 0; i < n; i++)
+	{
+		OrderFacts *o = &f[i];
+		const SettleInput *in = &inputs[i];
+		int64		opened[MAX_REASONS + 2];
+		int64		closed[MAX_REASONS + 2];
+		char	   *reasons[MAX_REASONS];
+		int			n_opened = 0,
+					n_closed = 0,
+					n_reasons = 0;
+		char	   *detail;
+
+		if (o->new_status == NULL)
+			continue;
+		for (k = 0; k < in->n_pre_opened; k++)
+			opened[n_opened++] = in->pre_opened[k];
+		for (k = 0; k < o->n_opened; k++)
+			opened[n_opened++] = o->opened[k];
+		for (k = 0; k < in->n_pre_closed; k++)
+			closed[n_closed++] = in->pre_closed[k];
+		for (k = 0; k < o->n_closed; k++)
+			closed[n_closed++] = o->closed[k];
+		for (k = 0; k < MAX_REASONS; k++)
+			if (o->needed[k])
+				reasons[n_reasons++] = (char *) inventory_reasons[k];
+		detail = event_detail(in, opened, n_opened, closed, n_closed, reasons, n_reasons);
+
+		if (in->cause == SETTLE_DEALLOCATED)
+			batch_event(&ev, clients[i], orders[i], "deallocated", o->new_status, detail);
+		else if (strcmp(o->status, "ready") == 0 && strcmp(o->new_status, "needs_review") == 0)
+			batch_event(&ev, clients[i], orders[i], "held", o->new_status, detail);
+		else if (strcmp(o->status, "needs_review") == 0 && strcmp(o->new_status, "ready") == 0)
+			batch_event(&ev, clients[i], orders[i], "released", o->new_status, detail);
+		else if (strcmp(o->new_status, "needs_review") == 0)
 		{
-			initStringInfo(&opened_only);
-			appendStringInfoChar(&opened_only, '{');
-			append_id_list(&opened_only, "closed", closed, n_closed);
-			appendStringInfoChar(&opened_only, '}');
-			write_event(client_id, order_id, "hold_released", new_status, opened_only.data);
+			if (n_opened > 0)
+				batch_event(&ev, clients[i], orders[i], "hold_added", o->new_status,
+							ids_object("opened", opened, n_opened));
+			if (n_closed > 0)
+				batch_event(&ev, clients[i], orders[i], "hold_released", o->new_status,
+							ids_object("closed", closed, n_closed));
+			if (n_opened == 0 && n_closed == 0 && in->cause == SETTLE_ALLOCATED)
+				batch_event(&ev, clients[i], orders[i], "allocated", o->new_status, detail);
 		}
-		if (n_opened == 0 && n_closed == 0 && in->cause == SETTLE_ALLOCATED)
-			write_event(client_id, order_id, "allocated", new_status, detail);
+	}
+	if (ev.n > 0)
+	{
+		Datum		v[5];
+
+		v[0] = text_array_datum(ev.clients, ev.n);
+		v[1] = text_array_datum(ev.orders, ev.n);
+		v[2] = text_array_datum(ev.events, ev.n);
+		v[3] = text_array_datum(ev.statuses, ev.n);
+		v[4] = text_array_datum(ev.details, ev.n);
+		run_batch_plan(events_plan, ev.n,
+				 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
+				 " SELECT client_id, order_id, event, status, backorder.now(), detail::jsonb"
+				 "   FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY AS e(client_id, order_id, event, status, detail, i)"
+				 "  ORDER BY i" EVENT_PAYLOAD,
+				 5, event_types, v, NULL, 0);
+		{
+			SPITupleTable *payloads = SPI_tuptable;
+			uint64		n_payloads = SPI_processed;
+
+			for (r = 0; r < n_payloads; r++)
+				notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+		}
 	}
 
 	/* An order that stays held may be split by its client's rule. */
-	if (strcmp(new_status, "needs_review") == 0 && in->cause != SETTLE_HOLD_CHANGE)
-		split_rules_after_settle(client_id, order_id);
+	for (i = 0; i < n; i++)
+		if (f[i].new_status != NULL && strcmp(f[i].new_status, "needs_review") == 0 &&
+			inputs[i].cause != SETTLE_HOLD_CHANGE)
+			split_rules_after_settle(clients[i], orders[i]);
+}
+
+void
+settle_order(const char *client_id, const char *order_id, const SettleInput *in)
+{
+	char	   *c = (char *) client_id;
+	char	   *o = (char *) order_id;
+
+	settle_orders(1, &c, &o, in);
 }

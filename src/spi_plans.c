@@ -2,7 +2,7 @@
  * spi_plans.c — cached SPI plans and small accessors for SPI results.
  *
  * Each statement the engine runs is prepared once per backend (SPI_prepare +
- * SPI_keepplan, always a generic plan) and kept in a static SPIPlanPtr next to the code that uses it.
+ * SPI_keepplan) and kept in a static SPIPlanPtr next to the code that uses it.
  * The plan cache revalidates kept plans by itself when the schema changes,
  * and engine_run() pins search_path, so a kept plan is never re-planned just
  * because callers use different search paths.
@@ -17,21 +17,15 @@
 
 #include "pg_backorder.h"
 
-int
-run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
-		 Datum *values, const char *nulls, long tcount)
+static int
+run_plan_with(SPIPlanPtr *slot, int cursor_options, const char *sql, int nargs,
+			  const Oid *argtypes, Datum *values, const char *nulls, long tcount)
 {
 	int			rc;
 
 	if (*slot == NULL)
 	{
-		/*
-		 * Generic plans: our statements are index lookups whose best plan
-		 * does not depend on the values, and re-planning per call would
-		 * cost more than the statement.
-		 */
-		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes,
-											  CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes, cursor_options);
 
 		if (plan == NULL)
 			elog(ERROR, "pg_backorder: SPI_prepare failed (%s): %s",
@@ -46,6 +40,37 @@ run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
 		elog(ERROR, "pg_backorder: SPI_execute_plan failed (%s): %s",
 			 SPI_result_code_string(rc), sql);
 	return rc;
+}
+
+/*
+ * Generic plans: our statements are index lookups whose best plan does not
+ * depend on the values, and re-planning per call would cost more than the
+ * statement.
+ */
+int
+run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
+		 Datum *values, const char *nulls, long tcount)
+{
+	return run_plan_with(slot, CURSOR_OPT_GENERIC_PLAN, sql, nargs, argtypes, values, nulls, tcount);
+}
+
+/*
+ * A statement over arrays of n items (a batch of orders or lines).  A
+ * generic plan assumes ten items and joins by nested loop; for a large batch
+ * that is quadratic, so above a few dozen items the statement is planned
+ * for its actual arrays (hash joins), which costs a fraction of a
+ * millisecond once per batch.  slots[0] keeps the generic plan, slots[1]
+ * the one re-planned per call.
+ */
+int
+run_batch_plan(SPIPlanPtr *slots, int n_items, const char *sql, int nargs, const Oid *argtypes,
+			   Datum *values, const char *nulls, long tcount)
+{
+	if (n_items <= 32)
+		return run_plan_with(&slots[0], CURSOR_OPT_GENERIC_PLAN, sql, nargs, argtypes,
+							 values, nulls, tcount);
+	return run_plan_with(&slots[1], CURSOR_OPT_CUSTOM_PLAN, sql, nargs, argtypes,
+						 values, nulls, tcount);
 }
 
 bool

@@ -6,7 +6,7 @@
  *   - connects SPI,
  *   - pins search_path to pg_catalog, pg_temp for the duration, so a caller's
  *     search_path can neither shadow our objects nor make the cached plans
- *     replan on every call,
+ *     replan on every call, and turns JIT off (our statements are short),
  *   - raises engine_depth, which the guard triggers read to tell the engine's
  *     own writes from an app's,
  *   - takes the edit lock in shared mode (rule 0 in pg_backorder.h),
@@ -121,6 +121,10 @@ engine_run(EngineFn fn, void *arg)
 
 	guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/* Our statements are short; compiling them (JIT) would cost more than running them. */
+	(void) set_config_option("jit", "off",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 

@@ -44,9 +44,8 @@ sort_unique_stock_keys(StockKey *keys, int n)
 
 /*
  * Locks the stock rows of `keys` (sorted and unique, see above) and returns
- * their quantities.  One statement locks them all: LockRows sits above the
- * Sort, so rows are locked in key order (rule 2), and COLLATE "C" makes
- * that order the byte order sort_unique_stock_keys() uses.  Missing rows are
+ * their quantities, in one statement, in the keys' order: the byte order of
+ * sort_unique_stock_keys(), the same in every path.  Missing rows are
  * created first (with zero quantities), so "waiting at a location that never
  * had stock" has a lock too.
  */
@@ -56,12 +55,17 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 	static SPIPlanPtr lock_plan = NULL;
 	static SPIPlanPtr create_plan = NULL;
 	static const Oid types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	/*
+	 * One index lookup per key, locked in the order of the keys (rule 2):
+	 * the lateral join walks the array in order and locks as it goes.
+	 */
 	static const char *lock_sql =
-		"SELECT s.on_hand, s.allocated FROM backorder.stock s"
-		" WHERE s.client_id = ANY ($1) AND s.sku = ANY ($2) AND s.location_id = ANY ($3)"
-		"   AND (s.client_id, s.sku, s.location_id) IN (SELECT * FROM unnest($1, $2, $3))"
-		" ORDER BY s.client_id COLLATE \"C\", s.sku COLLATE \"C\", s.location_id COLLATE \"C\""
-		"   FOR UPDATE OF s";
+		"SELECT s.on_hand, s.allocated"
+		"  FROM unnest($1, $2, $3) WITH ORDINALITY AS k(client_id, sku, location_id, i)"
+		"  CROSS JOIN LATERAL (SELECT on_hand, allocated FROM backorder.stock"
+		"                       WHERE client_id = k.client_id AND sku = k.sku AND location_id = k.location_id"
+		"                         FOR UPDATE) s"
+		" ORDER BY k.i";
 	char	  **clients,
 			  **skus,
 			  **locations;

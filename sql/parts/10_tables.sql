@@ -90,7 +90,9 @@ CREATE TABLE backorder.order_line (
     unit_price   numeric(12,2) CHECK (unit_price >= 0),
     allocated    integer NOT NULL DEFAULT 0 CHECK (allocated >= 0 AND allocated <= qty),
     shipped      integer NOT NULL DEFAULT 0 CHECK (shipped >= 0),
-    location_id  text REFERENCES backorder.location,
+    -- engine-maintained and checked by the engine: a foreign key here would KEY SHARE-lock
+    -- the warehouse row for every allocation, a hot spot under concurrent intake
+    location_id  text,
     priority     integer,
     placed_at    timestamptz,
     waiting      boolean NOT NULL DEFAULT false,

@@ -51,4 +51,16 @@ INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O6');
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
 SELECT order_id, status FROM backorder.orders ORDER BY order_id;
+
+-- Orders placed in one transaction are evaluated in release order, not insertion order:
+-- the earlier placed order gets the last unit.
+INSERT INTO backorder.sku (client_id, sku) VALUES ('c1', 'C');
+SELECT backorder.receive('c1', 'C', 'w1', 1);
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id, placed_at)
+VALUES ('c1', 'LATE', '2024-01-01 08:04+00'), ('c1', 'EARLY', '2024-01-01 08:00+00');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('c1', 'LATE', 1, 'C', 1), ('c1', 'EARLY', 1, 'C', 1);
+COMMIT;
+SELECT order_id, status FROM backorder.orders WHERE order_id IN ('EARLY', 'LATE') ORDER BY order_id;
 SELECT * FROM backorder.check_invariants();

@@ -405,8 +405,7 @@ write_allocation(const char *client_id, const char *order_id, OrderState *o, int
 			 "     AND o.client_id = $1 AND o.order_id = $2)"
 			 "UPDATE backorder.stock s SET allocated = s.allocated + d.delta, updated_at = backorder.now()"
 			 "  FROM unnest($6, $7, $8) AS d(sku, location_id, delta)"
-			 " WHERE s.client_id = $1 AND s.sku = ANY ($6) AND s.location_id = ANY ($7)"
-			 "   AND s.sku = d.sku AND s.location_id = d.location_id",
+			 " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
 			 8, types, values, NULL, 0);
 }
 
@@ -648,18 +647,71 @@ evaluate_order(const char *client_id, const char *order_id)
 	}
 }
 
+/*
+ * Evaluates every dirty order, in release order: orders placed in one
+ * transaction compete for stock like orders placed one by one, so the
+ * earlier placed order must be evaluated first.
+ */
 static void
-evaluate_cb(void *arg)
+evaluate_dirty_orders(void *arg)
 {
-	char	  **ids = arg;
+	static SPIPlanPtr plan[2];
+	static const Oid types[2] = {TEXTARRAYOID, TEXTARRAYOID};
+	long		n = hash_get_num_entries(dirty_orders);
+	char	  **clients = palloc(sizeof(char *) * (n + 1));
+	char	  **orders = palloc(sizeof(char *) * (n + 1));
+	HASH_SEQ_STATUS seq;
+	DirtyOrder *entry;
+	Datum		values[2];
+	int			m = 0;
+	uint64		r;
 
-	evaluate_order(ids[0], ids[1]);
+	hash_seq_init(&seq, dirty_orders);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		char	   *sep;
+
+		if (!entry->dirty)
+			continue;
+		sep = strchr(entry->key, '\x1f');
+		clients[m] = pnstrdup(entry->key, sep - entry->key);
+		orders[m++] = pstrdup(sep + 1);
+	}
+	if (m == 0)
+		return;
+	values[0] = text_array_datum(clients, m);
+	values[1] = text_array_datum(orders, m);
+	run_batch_plan(plan, m,
+				   "SELECT o.client_id, o.order_id FROM backorder.orders o"
+				   " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
+				   "   AND (o.client_id, o.order_id) IN (SELECT * FROM unnest($1, $2))"
+				   " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id",
+				   2, types, values, NULL, 0);
+	{
+		SPITupleTable *sorted = SPI_tuptable;
+		uint64		n_sorted = SPI_processed;
+
+		for (r = 0; r < n_sorted; r++)
+		{
+			char	   *client_id = SPI_getvalue(sorted->vals[r], sorted->tupdesc, 1);
+			char	   *order_id = SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2);
+
+			evaluate_order(client_id, order_id);
+			entry = dirty_entry(client_id, order_id, true);
+			/* An order without lines stays dirty: lines may follow, or commit refuses it. */
+			if (!entry->empty)
+			{
+				entry->dirty = false;
+				entry->evaluated_in = GetCurrentSubTransactionId();
+			}
+		}
+	}
 }
 
 /*
  * backorder.intake() — deferred constraint trigger on orders and order_line.
- * Evaluates the row's order if an app write made it dirty since its last
- * evaluation in this transaction.
+ * The first event that finds its order dirty evaluates all dirty orders of
+ * the transaction (see evaluate_dirty_orders); the rest find theirs clean.
  */
 Datum
 backorder_intake(PG_FUNCTION_ARGS)
@@ -667,7 +719,8 @@ backorder_intake(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	HeapTuple	tuple;
 	TupleDesc	tupdesc;
-	char	   *ids[2];
+	char	   *client_id;
+	char	   *order_id;
 	DirtyOrder *entry;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -677,20 +730,13 @@ backorder_intake(PG_FUNCTION_ARGS)
 
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	tupdesc = trigdata->tg_relation->rd_att;
-	ids[0] = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "client_id"));
-	ids[1] = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "order_id"));
+	client_id = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "client_id"));
+	order_id = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "order_id"));
 
-	entry = dirty_entry(ids[0], ids[1], false);
+	entry = dirty_entry(client_id, order_id, false);
 	if (entry == NULL || !entry->dirty)
 		return PointerGetDatum(NULL);
 
-	engine_run(evaluate_cb, ids);
-	entry = dirty_entry(ids[0], ids[1], true);
-	/* An order without lines stays dirty: lines may follow, or commit refuses it. */
-	if (!entry->empty)
-	{
-		entry->dirty = false;
-		entry->evaluated_in = GetCurrentSubTransactionId();
-	}
+	engine_run(evaluate_dirty_orders, NULL);
 	return PointerGetDatum(NULL);
 }

@@ -140,8 +140,7 @@ stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas
 	run_plan(&plan,
 			 "UPDATE backorder.stock s SET allocated = s.allocated + d.delta, updated_at = backorder.now()"
 			 "  FROM unnest($2, $3, $4) AS d(sku, location_id, delta)"
-			 " WHERE s.client_id = $1 AND s.sku = ANY ($2) AND s.location_id = ANY ($3)"
-			 "   AND s.sku = d.sku AND s.location_id = d.location_id",
+			 " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
 			 4, types, values, NULL, 0);
 }
 

@@ -16,7 +16,11 @@ OBJS = \
 	src/intake.o \
 	src/ledger.o \
 	src/order_ops.o \
-	src/split.o
+	src/split.o \
+	src/split_plan.o \
+	src/split_apply.o \
+	src/forecast_aggs.o \
+	src/forecast.o
 
 DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA         = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))
@@ -44,9 +48,12 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/parts/*.sql))
 	cat $^ > $@
 
 # `make test` and `make demo` bring up their own throwaway cluster (test/run, demo/run).
-.PHONY: test demo
+.PHONY: test demo bench
 test:
 	bash test/run
 
 demo:
 	bash demo/run
+
+bench:
+	bash bench/run

@@ -186,10 +186,15 @@ normal_quantile(double p)
 	return (q < 0.0) ? -x : x;
 }
 
-/* P(D > stock) for lead-time demand D ~ Normal(mean, sd^2). */
+/*
+ * P(D > stock) for lead-time demand D ~ Normal(mean, sd^2); demand is never
+ * negative, so a stock already below zero (units owed) is out for sure.
+ */
 static double
 exceed_probability(double stock, double mean, double sd)
 {
+	if (stock < 0.0)
+		return 1.0;
 	if (sd <= 0.0)
 		return (mean > stock + PROJECTION_EPSILON) ? 1.0 : 0.0;
 	return 0.5 * erfc((stock - mean) / (sd * M_SQRT2));
@@ -199,57 +204,258 @@ exceed_probability(double stock, double mean, double sd)
  * The automatic choice.  Every candidate method runs over the series and is
  * scored by its mean absolute one-step-ahead error over the second half of
  * the series (the first half warms the smoothers up from their initial
- * values); the lowest error wins, ties going to the method the pattern
+ * values); the lowest error wins, ties (within 1e-9 relative) going to the method the pattern
  * suggests (Syntetos-Boylan: SES for smooth and erratic demand, SBA for
  * intermittent and lumpy), then to the order ses, croston, sba, tsb, mean.
  * A series too short to score (fewer than AUTO_MIN_PERIODS) takes the
  * pattern's method.  Why not the classification alone: see README
- * ("Forecasting", accuracy on car parts).
+ * ("Forecasting", accuracy on car parts).  The winner's smoother has seen
+ * the whole series, so its state gives the forecast.
  */
 #define AUTO_MIN_PERIODS 4
+#define N_CANDIDATES 5
 
-static ForecastMethod
-auto_select(const double *y, int n, DemandPattern pattern, double alpha, double beta)
+/*
+ * The five candidates in one pass: their recurrences are independent, so the
+ * processor overlaps them, where one candidate at a time waits on each
+ * multiply-add of its own chain.  The arithmetic is smoother_step_m()'s and
+ * smoother_forecast_m()'s, operation for operation (the tests check that the
+ * automatic choice's forecast equals the chosen method's), and the winner's
+ * state is handed back as a Smoother.
+ */
+static void
+auto_forecast(const double *y, int n, DemandPattern pattern, double alpha, double beta,
+			  Smoother *winner)
 {
 	static const ForecastMethod order[] = {FM_SES, FM_CROSTON, FM_SBA, FM_TSB, FM_MEAN};
 	ForecastMethod preferred = forecast_auto_method(pattern);
-	ForecastMethod cand[lengthof(order) + 1];
-	Smoother	s[lengthof(order) + 1];
-	double		err[lengthof(order) + 1];
-	int			nc = 0,
-				i,
+	const double a = alpha;
+	const double sba_factor = 1 - alpha / 2;
+	int			from = Max(n / 2, 1);
+	int			i,
 				c,
 				best;
-	int			from = n / 2;
+	double		ses_level = 0.0;
+	int64		cro_nz = 0,
+				cro_gap = 0;
+	double		cro_first_size = 0.0,
+				cro_first_interval = 0.0,
+				cro_level = 0.0,
+				cro_interval = 0.0;
+	int64		tsb_nz = 0;
+	double		tsb_level = 0.0,
+				tsb_prob = 0.0;
+	double		mean_sum = 0.0;
+	int64		mean_nz = 0;
+	double		err[N_CANDIDATES] = {0.0, 0.0, 0.0, 0.0, 0.0};	/* as order[] */
+	ForecastMethod cand[N_CANDIDATES];
+	int			idx[N_CANDIDATES];
 
+	StaticAssertStmt(lengthof(order) == N_CANDIDATES, "candidate list");
 	if (n < AUTO_MIN_PERIODS || pattern == DP_NONE)
-		return preferred;
-	cand[nc++] = preferred;
-	for (i = 0; i < lengthof(order); i++)
-		if (order[i] != preferred)
-			cand[nc++] = order[i];
-	for (c = 0; c < nc; c++)
 	{
-		smoother_init(&s[c], cand[c], alpha, beta);
-		err[c] = 0.0;
+		smoother_init(winner, preferred, alpha, beta);
+		for (i = 0; i < n; i++)
+			smoother_step(winner, y[i]);
+		return;
 	}
-	for (i = 0; i < n; i++)
-		for (c = 0; c < nc; c++)
-		{
-			if (i >= from && i > 0)
-			{
-				bool		valid;
-				double		f = smoother_forecast(&s[c], &valid);
 
-				err[c] += fabs(y[i] - f);
-			}
-			smoother_add(&s[c], y[i]);
+	for (i = 0; i < n; i++)
+	{
+		double		v = y[i];
+
+		if (i >= from)
+		{
+			double		f_cro = (cro_nz == 0) ? 0.0 :
+				(cro_nz == 1) ? cro_first_size / cro_first_interval : cro_level / cro_interval;
+
+			err[0] += fabs(v - ses_level);
+			err[1] += fabs(v - f_cro);
+			err[2] += fabs(v - f_cro * sba_factor);
+			err[3] += fabs(v - ((tsb_nz == 0) ? 0.0 : tsb_prob * tsb_level));
+			err[4] += fabs(v - mean_sum / (double) i);
 		}
+		/* SES */
+		ses_level = (i == 0) ? a * v + (1 - a) * v : a * v + (1 - a) * ses_level;
+		/* Croston (and SBA) */
+		cro_gap++;
+		if (v > 0.0)
+		{
+			cro_nz++;
+			if (cro_nz == 1)
+			{
+				cro_first_size = v;
+				cro_first_interval = (double) cro_gap;
+			}
+			else
+			{
+				if (cro_nz == 2)
+				{
+					cro_level = a * cro_first_size + (1 - a) * cro_first_size;
+					cro_interval = a * cro_first_interval + (1 - a) * cro_first_interval;
+				}
+				cro_level = a * v + (1 - a) * cro_level;
+				cro_interval = a * (double) cro_gap + (1 - a) * cro_interval;
+			}
+			cro_gap = 0;
+		}
+		/* TSB */
+		if (v != 0.0)
+		{
+			tsb_nz++;
+			tsb_level = (tsb_nz == 1) ? v : tsb_level + a * (v - tsb_level);
+		}
+		tsb_prob = (i == 0) ? ((v != 0.0) ? 1.0 : 0.0)
+			: tsb_prob + beta * (((v != 0.0) ? 1.0 : 0.0) - tsb_prob);
+		/* mean */
+		mean_sum += v;
+		if (v != 0.0)
+			mean_nz++;
+	}
+
+	/* candidates in tie-break order: the pattern's method first */
+	c = 0;
+	for (i = 0; i < N_CANDIDATES; i++)
+		if (order[i] == preferred)
+		{
+			cand[c] = order[i];
+			idx[c++] = i;
+		}
+	for (i = 0; i < N_CANDIDATES; i++)
+		if (order[i] != preferred)
+		{
+			cand[c] = order[i];
+			idx[c++] = i;
+		}
+	/* errors equal but for rounding (SES, Croston and TSB on demand every period) are ties */
 	best = 0;
-	for (c = 1; c < nc; c++)
-		if (err[c] < err[best])
+	for (c = 1; c < N_CANDIDATES; c++)
+		if (err[idx[c]] < err[idx[best]] - 1e-9 * fabs(err[idx[best]]))
 			best = c;
-	return cand[best];
+
+	/* the winner's state, as smoother_step would have left it */
+	smoother_init(winner, cand[best], alpha, beta);
+	winner->n = n;
+	switch (cand[best])
+	{
+		case FM_SES:
+			winner->level = ses_level;
+			break;
+		case FM_CROSTON:
+		case FM_SBA:
+			winner->nonzero = cro_nz;
+			winner->gap = cro_gap;
+			winner->first_size = cro_first_size;
+			winner->first_interval = cro_first_interval;
+			winner->level = cro_level;
+			winner->interval = cro_interval;
+			break;
+		case FM_TSB:
+			winner->nonzero = tsb_nz;
+			winner->level = tsb_level;
+			winner->prob = tsb_prob;
+			break;
+		default:
+			winner->sum = mean_sum;
+			winner->nonzero = mean_nz;
+			break;
+	}
+}
+
+/*
+ * Classifies a checked series and forecasts it with method m (FM_AUTO: the
+ * automatic choice).
+ */
+void
+forecast_series(const double *y, int n, ForecastMethod m, double alpha, double beta,
+				SeriesForecast *out)
+{
+	DemandStats st;
+	Smoother	s;
+	bool		valid;
+	int			i;
+
+	/* two passes (sums, then squared deviations): exact, and no division per period */
+	demand_stats_init(&st);
+	{
+		double		sum = 0.0,
+					nz_sum = 0.0;
+
+		for (i = 0; i < n; i++)
+		{
+			sum += y[i];
+			if (y[i] != 0.0)
+			{
+				nz_sum += y[i];
+				st.nz++;
+			}
+		}
+		st.n = n;
+		st.mean = n > 0 ? sum / n : 0.0;
+		st.nz_mean = st.nz > 0 ? nz_sum / st.nz : 0.0;
+		for (i = 0; i < n; i++)
+		{
+			double		d = y[i] - st.mean;
+
+			st.m2 += d * d;
+			if (y[i] != 0.0)
+			{
+				d = y[i] - st.nz_mean;
+				st.nz_m2 += d * d;
+			}
+		}
+	}
+	out->pattern = demand_stats_pattern(&st);
+	if (m == FM_AUTO)
+		auto_forecast(y, n, out->pattern, alpha, beta, &s);
+	else
+	{
+		smoother_init(&s, m, alpha, beta);
+		for (i = 0; i < n; i++)
+			smoother_step(&s, y[i]);
+	}
+	out->forecast = smoother_forecast(&s, &valid);
+	if (!valid)
+		out->forecast = 0.0;	/* no history: no demand */
+	out->method = s.method;
+	out->mean = n > 0 ? st.mean : 0.0;
+	out->sd = demand_stats_sd(&st);
+	out->has_demand = st.nz > 0;
+	out->adi = demand_stats_adi(&st);
+	out->cv2 = demand_stats_cv2(&st);
+	out->periods = n;
+}
+
+/* A SeriesForecast as a backorder.series_forecast_result datum. */
+Datum
+series_forecast_datum(FunctionCallInfo fcinfo, const SeriesForecast *r)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+	if (tupdesc == NULL)
+	{
+		/* the result type's descriptor, looked up once per query (fn_extra) */
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "pg_backorder: a forecast must return a composite type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
+	values[0] = CStringGetTextDatum(demand_pattern_name(r->pattern));
+	values[1] = CStringGetTextDatum(forecast_method_name(r->method));
+	values[2] = Float8GetDatum(r->forecast);
+	values[3] = Float8GetDatum(r->mean);
+	values[4] = Float8GetDatum(r->sd);
+	values[5] = Float8GetDatum(r->adi);
+	nulls[5] = !r->has_demand;
+	values[6] = Float8GetDatum(r->cv2);
+	nulls[6] = !r->has_demand;
+	values[7] = Int32GetDatum(r->periods);
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /* ---------------------------------------------------------------------------
@@ -259,23 +465,14 @@ auto_select(const double *y, int n, DemandPattern pattern, double alpha, double 
 Datum
 backorder_series_forecast(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false, false, false, false, false, false, false, false};
-	double	   *y = NULL;
+	const double *y = NULL;
 	int			n = 0,
 				i;
 	ForecastMethod m;
 	double		alpha,
 				beta;
-	DemandStats st;
-	DemandPattern pattern;
-	Smoother	s;
-	bool		valid;
-	double		f;
+	SeriesForecast r;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "pg_backorder: series_forecast must return a composite type");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -287,34 +484,22 @@ backorder_series_forecast(PG_FUNCTION_ARGS)
 	forecast_check_weight(alpha, "alpha");
 	forecast_check_weight(beta, "beta");
 	if (!PG_ARGISNULL(0))
-		y = float8_array_values(PG_GETARG_ARRAYTYPE_P(0), &n, "the demand series");
-
-	demand_stats_init(&st);
-	for (i = 0; i < n; i++)
 	{
-		forecast_check_demand(y[i], FM_CROSTON);
-		demand_stats_add(&st, y[i]);
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+
+		if (ARR_NDIM(a) <= 1 && !ARR_HASNULL(a))
+		{
+			/* the common case: read the doubles in place */
+			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+			y = (const double *) ARR_DATA_PTR(a);
+		}
+		else
+			y = float8_array_values(a, &n, "the demand series");
 	}
-	pattern = demand_stats_pattern(&st);
-	if (m == FM_AUTO)
-		m = auto_select(y, n, pattern, alpha, beta);
-
-	smoother_init(&s, m, alpha, beta);
 	for (i = 0; i < n; i++)
-		smoother_add(&s, y[i]);
-	f = smoother_forecast(&s, &valid);
-
-	values[0] = CStringGetTextDatum(demand_pattern_name(pattern));
-	values[1] = CStringGetTextDatum(forecast_method_name(m));
-	values[2] = Float8GetDatum(valid ? f : 0.0);	/* no history: no demand */
-	values[3] = Float8GetDatum(n > 0 ? st.mean : 0.0);
-	values[4] = Float8GetDatum(demand_stats_sd(&st));
-	values[5] = Float8GetDatum(demand_stats_adi(&st));
-	nulls[5] = st.nz == 0;
-	values[6] = Float8GetDatum(demand_stats_cv2(&st));
-	nulls[6] = st.nz == 0;
-	values[7] = Int32GetDatum(n);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+		forecast_check_demand(y[i], FM_CROSTON);
+	forecast_series(y, n, m, alpha, beta, &r);
+	PG_RETURN_DATUM(series_forecast_datum(fcinfo, &r));
 }
 
 /* ---------------------------------------------------------------------------
@@ -430,6 +615,10 @@ backorder_project_stock(PG_FUNCTION_ARGS)
 		DateADT		t = as_of + k;
 		double		demand = daily;
 		double		extra = 0.0;
+
+		/* nothing left to find: the stock-out is known (or impossible) and the lead time is over */
+		if (k >= lead_time && (!nulls[0] || (daily == 0.0 && n_s == 0 && position >= -PROJECTION_EPSILON)))
+			break;
 
 		for (i = 0; i < n_s; i++)
 			if (s_from[i] <= t && t <= s_to[i])

@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 /* Forecasting methods; FM_AUTO is resolved from the demand pattern. */
 typedef enum ForecastMethod
 {
@@ -80,8 +82,120 @@ extern void forecast_check_demand(double y, ForecastMethod m);
 
 extern void smoother_init(Smoother *s, ForecastMethod m, double alpha, double beta);
 extern void smoother_add(Smoother *s, double y);
+
+/*
+ * One period, for method m (s->method, or a constant the compiler can
+ * specialize a loop for).
+ */
+static inline void
+smoother_step_m(Smoother *s, ForecastMethod m, double y)
+{
+	double		a = s->alpha;
+
+	s->n++;
+	s->gap++;
+	switch (m)
+	{
+		case FM_SES:
+			s->level = (s->n == 1) ? a * y + (1 - a) * y : a * y + (1 - a) * s->level;
+			break;
+		case FM_CROSTON:
+		case FM_SBA:
+			if (y > 0.0)
+			{
+				s->nonzero++;
+				if (s->nonzero == 1)
+				{
+					s->first_size = y;
+					s->first_interval = (double) s->gap;
+				}
+				else
+				{
+					if (s->nonzero == 2)
+					{
+						s->level = a * s->first_size + (1 - a) * s->first_size;
+						s->interval = a * s->first_interval + (1 - a) * s->first_interval;
+					}
+					s->level = a * y + (1 - a) * s->level;
+					s->interval = a * (double) s->gap + (1 - a) * s->interval;
+				}
+				s->gap = 0;
+			}
+			break;
+		case FM_TSB:
+			if (y != 0.0)
+			{
+				s->nonzero++;
+				if (s->nonzero == 1)
+					s->level = y;	/* the initial size is the first demand */
+				else
+					s->level = s->level + a * (y - s->level);
+			}
+			if (s->n == 1)
+				s->prob = (y != 0.0) ? 1.0 : 0.0;
+			else
+				s->prob = s->prob + s->beta * (((y != 0.0) ? 1.0 : 0.0) - s->prob);
+			break;
+		case FM_MEAN:
+			s->sum += y;
+			if (y != 0.0)
+				s->nonzero++;
+			break;
+		case FM_AUTO:
+			elog(ERROR, "pg_backorder: smoother without a resolved method");
+	}
+}
+
+/* smoother_add without the check, for values already checked. */
+static inline void
+smoother_step(Smoother *s, double y)
+{
+	smoother_step_m(s, s->method, y);
+}
+
+/* The one-step-ahead forecast for method m; *valid is false when no period was seen. */
+static inline double
+smoother_forecast_m(const Smoother *s, ForecastMethod m, bool *valid)
+{
+	double		f = 0.0;
+
+	*valid = s->n > 0;
+	if (s->n == 0)
+		return 0.0;
+	switch (m)
+	{
+		case FM_SES:
+			f = s->level;
+			break;
+		case FM_CROSTON:
+		case FM_SBA:
+			if (s->nonzero == 0)
+				f = 0.0;
+			else if (s->nonzero == 1)
+				f = s->first_size / s->first_interval;
+			else
+				f = s->level / s->interval;
+			if (m == FM_SBA)
+				f = f * (1 - s->alpha / 2);
+			break;
+		case FM_TSB:
+			f = (s->nonzero == 0) ? 0.0 : s->prob * s->level;
+			break;
+		case FM_MEAN:
+			f = s->sum / (double) s->n;
+			break;
+		case FM_AUTO:
+			elog(ERROR, "pg_backorder: smoother without a resolved method");
+	}
+	return f;
+}
+
 /* The one-step-ahead forecast; *valid is false when no period was seen. */
-extern double smoother_forecast(const Smoother *s, bool *valid);
+static inline double
+smoother_forecast(const Smoother *s, bool *valid)
+{
+	return smoother_forecast_m(s, s->method, valid);
+}
 
 extern void demand_stats_init(DemandStats *st);
 extern void demand_stats_add(DemandStats *st, double y);
@@ -90,6 +204,25 @@ extern double demand_stats_sd(const DemandStats *st);	/* sample sd, 0 below 2 */
 extern double demand_stats_adi(const DemandStats *st);	/* n / nz; NaN if nz = 0 */
 extern double demand_stats_cv2(const DemandStats *st);	/* of the demand sizes */
 extern DemandPattern demand_stats_pattern(const DemandStats *st);
+
+/* A series classified and forecast (backorder.series_forecast_result). */
+typedef struct SeriesForecast
+{
+	DemandPattern pattern;
+	ForecastMethod method;		/* as applied (never FM_AUTO) */
+	double		forecast;
+	double		mean;
+	double		sd;
+	bool		has_demand;		/* adi and cv2 are defined */
+	double		adi;
+	double		cv2;
+	int32		periods;
+} SeriesForecast;
+
+/* forecast.c: classify and forecast a checked series; the result as a datum. */
+extern void forecast_series(const double *y, int n, ForecastMethod m, double alpha, double beta,
+							SeriesForecast *out);
+extern Datum series_forecast_datum(FunctionCallInfo fcinfo, const SeriesForecast *r);
 
 /* The method the automatic choice uses for a pattern. */
 extern ForecastMethod forecast_auto_method(DemandPattern p);

@@ -41,6 +41,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -69,6 +70,7 @@ PG_FUNCTION_INFO_V1(backorder_series_combine);
 PG_FUNCTION_INFO_V1(backorder_series_serialize);
 PG_FUNCTION_INFO_V1(backorder_series_deserialize);
 PG_FUNCTION_INFO_V1(backorder_series_final);
+PG_FUNCTION_INFO_V1(backorder_series_forecast_final);
 
 /* ---------------------------------------------------------------------------
  * Names and validation
@@ -182,97 +184,8 @@ smoother_init(Smoother *s, ForecastMethod m, double alpha, double beta)
 void
 smoother_add(Smoother *s, double y)
 {
-	double		a = s->alpha;
-
 	forecast_check_demand(y, s->method);
-	s->n++;
-	s->gap++;
-	switch (s->method)
-	{
-		case FM_SES:
-			s->level = (s->n == 1) ? a * y + (1 - a) * y : a * y + (1 - a) * s->level;
-			break;
-		case FM_CROSTON:
-		case FM_SBA:
-			if (y > 0.0)
-			{
-				s->nonzero++;
-				if (s->nonzero == 1)
-				{
-					s->first_size = y;
-					s->first_interval = (double) s->gap;
-				}
-				else
-				{
-					if (s->nonzero == 2)
-					{
-						s->level = a * s->first_size + (1 - a) * s->first_size;
-						s->interval = a * s->first_interval + (1 - a) * s->first_interval;
-					}
-					s->level = a * y + (1 - a) * s->level;
-					s->interval = a * (double) s->gap + (1 - a) * s->interval;
-				}
-				s->gap = 0;
-			}
-			break;
-		case FM_TSB:
-			if (y != 0.0)
-			{
-				s->nonzero++;
-				if (s->nonzero == 1)
-					s->level = y;	/* the initial size is the first demand */
-				else
-					s->level = s->level + a * (y - s->level);
-			}
-			if (s->n == 1)
-				s->prob = (y != 0.0) ? 1.0 : 0.0;
-			else
-				s->prob = s->prob + s->beta * (((y != 0.0) ? 1.0 : 0.0) - s->prob);
-			break;
-		case FM_MEAN:
-			s->sum += y;
-			if (y != 0.0)
-				s->nonzero++;
-			break;
-		case FM_AUTO:
-			elog(ERROR, "pg_backorder: smoother without a resolved method");
-	}
-}
-
-double
-smoother_forecast(const Smoother *s, bool *valid)
-{
-	double		f = 0.0;
-
-	*valid = s->n > 0;
-	if (s->n == 0)
-		return 0.0;
-	switch (s->method)
-	{
-		case FM_SES:
-			f = s->level;
-			break;
-		case FM_CROSTON:
-		case FM_SBA:
-			if (s->nonzero == 0)
-				f = 0.0;
-			else if (s->nonzero == 1)
-				f = s->first_size / s->first_interval;
-			else
-				f = s->level / s->interval;
-			if (s->method == FM_SBA)
-				f = f * (1 - s->alpha / 2);
-			break;
-		case FM_TSB:
-			f = (s->nonzero == 0) ? 0.0 : s->prob * s->level;
-			break;
-		case FM_MEAN:
-			f = s->sum / (double) s->n;
-			break;
-		case FM_AUTO:
-			elog(ERROR, "pg_backorder: smoother without a resolved method");
-	}
-	return f;
+	smoother_step(s, y);
 }
 
 /* ---------------------------------------------------------------------------
@@ -631,11 +544,18 @@ backorder_profile_final(PG_FUNCTION_ARGS)
  *
  * The window is the history_days calendar days before as_of (as_of itself,
  * a day in progress, is not history).  Days are local days of the session's
- * TimeZone, found by binary search in the window's local midnights, which
- * are computed once per query (fn_extra) rather than converting every row.
+ * TimeZone, found from the window's local midnights, which are computed
+ * once per query (fn_extra) rather than converting every row.
  * The series starts at the window's first day if the SKU had demand before
  * the window (zeros there are real), else at its first day of demand (a
  * new SKU has no history before it).
+ *
+ * Memory: one state per SKU lives in the hash table of a GROUP BY over all
+ * order lines, so a state is kept small: the units of each day are stored
+ * in 1 byte while every day's total fits, and the state is widened to 2, 4
+ * or 8 bytes a day the first time a day's total does not.  A year of a
+ * typical SKU takes under 400 bytes, and 10,000 SKUs fit in the default
+ * work_mem's hash budget.
  */
 
 typedef struct SeriesState
@@ -643,8 +563,12 @@ typedef struct SeriesState
 	int32		history;		/* days in the window */
 	DateADT		as_of;
 	bool		before_window;	/* a demand before the window was seen */
+	uint8		width;			/* bytes per day: 1, 2, 4 or 8 */
+	uint8		method;			/* demand_forecast: ForecastMethod */
 	int32		first;			/* first day index with demand, or history */
-	double		units[FLEXIBLE_ARRAY_MEMBER];	/* per day of the window */
+	double		alpha;			/* demand_forecast: weights */
+	double		beta;
+	char		days[FLEXIBLE_ARRAY_MEMBER];	/* units per day of the window */
 } SeriesState;
 
 typedef struct MidnightCache
@@ -688,56 +612,181 @@ midnights(FunctionCallInfo fcinfo, DateADT as_of, int32 history)
 }
 
 static SeriesState *
-series_new(MemoryContext ctx, DateADT as_of, int32 history)
+series_new(MemoryContext ctx, DateADT as_of, int32 history, uint8 width)
 {
-	SeriesState *st = MemoryContextAllocZero(ctx, offsetof(SeriesState, units) + sizeof(double) * history);
+	SeriesState *st = MemoryContextAllocZero(ctx, offsetof(SeriesState, days) + (Size) width * history);
 
 	st->history = history;
 	st->as_of = as_of;
+	st->width = width;
 	st->first = history;
+	st->method = FM_AUTO;
+	st->alpha = FORECAST_DEFAULT_ALPHA;
+	st->beta = FORECAST_DEFAULT_BETA;
 	return st;
 }
 
+static void
+series_copy_header(SeriesState *to, const SeriesState *from)
+{
+	to->before_window = from->before_window;
+	to->first = from->first;
+	to->method = from->method;
+	to->alpha = from->alpha;
+	to->beta = from->beta;
+}
+
+static int64
+series_get(const SeriesState *st, int32 i)
+{
+	switch (st->width)
+	{
+		case 1:
+			return ((const uint8 *) st->days)[i];
+		case 2:
+			return ((const uint16 *) st->days)[i];
+		case 4:
+			return ((const uint32 *) st->days)[i];
+		default:
+			return ((const int64 *) st->days)[i];
+	}
+}
+
+static void
+series_set(SeriesState *st, int32 i, int64 v)
+{
+	switch (st->width)
+	{
+		case 1:
+			((uint8 *) st->days)[i] = (uint8) v;
+			break;
+		case 2:
+			((uint16 *) st->days)[i] = (uint16) v;
+			break;
+		case 4:
+			((uint32 *) st->days)[i] = (uint32) v;
+			break;
+		default:
+			((int64 *) st->days)[i] = v;
+			break;
+	}
+}
+
+static uint8
+width_for(int64 v)
+{
+	if (v <= PG_UINT8_MAX)
+		return 1;
+	if (v <= PG_UINT16_MAX)
+		return 2;
+	if (v <= PG_UINT32_MAX)
+		return 4;
+	return 8;
+}
+
+/* A copy of st with at least `width` bytes a day; st is freed. */
+static SeriesState *
+series_widen(MemoryContext ctx, SeriesState *st, uint8 width)
+{
+	SeriesState *w;
+	int32		i;
+
+	if (width <= st->width)
+		return st;
+	w = series_new(ctx, st->as_of, st->history, width);
+	series_copy_header(w, st);
+	for (i = st->first; i < st->history; i++)
+		series_set(w, i, series_get(st, i));
+	pfree(st);
+	return w;
+}
+
+/* Adds units to day i; returns the state, widened if it had to be. */
+static SeriesState *
+series_add(MemoryContext ctx, SeriesState *st, int32 i, int64 units)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(series_get(st, i), units, &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("units of one day exceed the range of bigint"),
+				 errhint("Check the quantities of the order lines.")));
+	st = series_widen(ctx, st, width_for(sum));
+	series_set(st, i, sum);
+	if (i < st->first)
+		st->first = i;
+	return st;
+}
+
+/* The first row of a group: check the constant arguments, make the state. */
+static SeriesState *
+series_start(FunctionCallInfo fcinfo)
+{
+	MemoryContext ctx = agg_context(fcinfo, "backorder_series_trans");
+	SeriesState *st;
+	int32		history;
+
+	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of and history_days must not be null"),
+				 errhint("Pass the day to forecast from and the number of days of history.")));
+	history = PG_GETARG_INT32(4);
+	if (history < 1 || history > SERIES_MAX_HISTORY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("history_days must be between 1 and %d, got %d", SERIES_MAX_HISTORY, history),
+				 errhint("Pass a window of days such as 365.")));
+	if (DATE_NOT_FINITE(PG_GETARG_DATEADT(3)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be a finite date"),
+				 errhint("Pass a calendar date such as current_date.")));
+	st = series_new(ctx, PG_GETARG_DATEADT(3), history, 1);
+	if (PG_NARGS() > 5)
+	{
+		/* demand_forecast(..., method, alpha, beta): taken from the first row */
+		if (PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("method, alpha and beta must not be null"),
+					 errhint("Leave them out for the automatic choice with weights 0.1.")));
+		st->method = forecast_method_from_name(text_to_cstring(PG_GETARG_TEXT_PP(5)), true);
+		st->alpha = PG_GETARG_FLOAT8(6);
+		st->beta = PG_GETARG_FLOAT8(7);
+		forecast_check_weight(st->alpha, "alpha");
+		forecast_check_weight(st->beta, "beta");
+	}
+	return st;
+}
+
+/*
+ * Transition of demand_series and demand_forecast: one order line.  The
+ * constant arguments (as_of, history_days, method, weights) are read from a
+ * group's first row only.
+ */
 Datum
 backorder_series_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "backorder_series_trans");
-	SeriesState *st = PG_ARGISNULL(0) ? NULL : (SeriesState *) PG_GETARG_POINTER(0);
+	SeriesState *st = PG_ARGISNULL(0) ? series_start(fcinfo) : (SeriesState *) PG_GETARG_POINTER(0);
 	MidnightCache *mc;
 	TimestampTz ts;
-	double		qty;
-	int32		lo,
-				hi;
+	int32		qty;
+	int32		day;
+	uint8	   *cell;
 
-	if (st == NULL)
-	{
-		int32		history;
-
-		if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("as_of and history_days must not be null"),
-					 errhint("Pass the day to forecast from and the number of days of history.")));
-		history = PG_GETARG_INT32(4);
-		if (history < 1 || history > SERIES_MAX_HISTORY)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("history_days must be between 1 and %d, got %d", SERIES_MAX_HISTORY, history),
-					 errhint("Pass a window of days such as 365.")));
-		if (DATE_NOT_FINITE(PG_GETARG_DATEADT(3)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("as_of must be a finite date"),
-					 errhint("Pass a calendar date such as current_date.")));
-		st = series_new(ctx, PG_GETARG_DATEADT(3), history);
-	}
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
 
 	ts = PG_GETARG_TIMESTAMPTZ(1);
-	qty = PG_GETARG_FLOAT8(2);
-	forecast_check_demand(qty, FM_CROSTON);
-	if (qty == 0.0)
+	qty = PG_GETARG_INT32(2);
+	if (qty < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("demand must not be negative, got %d", qty),
+				 errhint("Pass units ordered (0 or more); net returns out first.")));
+	if (qty == 0 || TIMESTAMP_NOT_FINITE(ts))
 		PG_RETURN_POINTER(st);
 
 	mc = midnights(fcinfo, st->as_of, st->history);
@@ -748,22 +797,30 @@ backorder_series_trans(PG_FUNCTION_ARGS)
 		st->before_window = true;
 		PG_RETURN_POINTER(st);
 	}
-	/* the day d with midnight[d] <= ts < midnight[d + 1] */
-	lo = 0;
-	hi = st->history - 1;
-	while (lo < hi)
-	{
-		int32		mid = (lo + hi + 1) / 2;
 
-		if (mc->midnight[mid] <= ts)
-			lo = mid;
-		else
-			hi = mid - 1;
+	/*
+	 * The day d with midnight[d] <= ts < midnight[d + 1]: days are 24 hours
+	 * but around a daylight-saving change, so guess by division and step to
+	 * the right day.
+	 */
+	day = (int32) ((ts - mc->midnight[0]) / USECS_PER_DAY);
+	if (day >= st->history)
+		day = st->history - 1;
+	while (day > 0 && mc->midnight[day] > ts)
+		day--;
+	while (day < st->history - 1 && mc->midnight[day + 1] <= ts)
+		day++;
+
+	/* the common case: a byte-wide day that stays under 256 */
+	cell = (uint8 *) st->days + day;
+	if (st->width == 1 && qty <= PG_UINT8_MAX - *cell)
+	{
+		*cell += (uint8) qty;
+		if (day < st->first)
+			st->first = day;
+		PG_RETURN_POINTER(st);
 	}
-	st->units[lo] += qty;
-	if (lo < st->first)
-		st->first = lo;
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(series_add(agg_context(fcinfo, "backorder_series_trans"), st, day, qty));
 }
 
 Datum
@@ -778,10 +835,10 @@ backorder_series_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	if (a == NULL)
 	{
-		a = series_new(ctx, b->as_of, b->history);
-		memcpy(a->units, b->units, sizeof(double) * b->history);
-		a->before_window = b->before_window;
-		a->first = b->first;
+		/* the first partial state of a group: a copy */
+		a = series_new(ctx, b->as_of, b->history, b->width);
+		memcpy(a->days, b->days, (Size) b->width * b->history);
+		series_copy_header(a, b);
 		PG_RETURN_POINTER(a);
 	}
 	if (a->as_of != b->as_of || a->history != b->history)
@@ -789,28 +846,57 @@ backorder_series_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of and history_days must be the same for every row of a series"),
 				 errhint("Pass constants, not columns, for as_of and history_days.")));
-	for (i = 0; i < a->history; i++)
-		a->units[i] += b->units[i];
+	i = b->first;
+	if (a->width == 1 && b->width == 1)
+	{
+		/* the common case: byte-wide days, added until one overflows */
+		uint8	   *ad = (uint8 *) a->days;
+		const uint8 *bd = (const uint8 *) b->days;
+
+		a->first = Min(a->first, b->first);
+		for (; i < b->history; i++)
+		{
+			unsigned int sum = (unsigned int) ad[i] + bd[i];
+
+			if (sum > PG_UINT8_MAX)
+				break;
+			ad[i] = (uint8) sum;
+		}
+	}
+	for (; i < b->history; i++)
+	{
+		int64		v = series_get(b, i);
+
+		if (v != 0)
+			a = series_add(ctx, a, i, v);
+	}
 	a->before_window |= b->before_window;
-	a->first = Min(a->first, b->first);
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * Serialized: history, as_of, before_window, width, method, alpha, beta,
+ * first, then the days
+ * from the first demand on at the state's width (the days before are zero).
+ */
 Datum
 backorder_series_serialize(PG_FUNCTION_ARGS)
 {
 	SeriesState *st = (SeriesState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	int32		i;
 
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->history);
 	pq_sendint32(&buf, st->as_of);
 	pq_sendbyte(&buf, st->before_window ? 1 : 0);
+	pq_sendbyte(&buf, st->width);
+	pq_sendbyte(&buf, st->method);
+	pq_sendfloat8(&buf, st->alpha);
+	pq_sendfloat8(&buf, st->beta);
 	pq_sendint32(&buf, st->first);
-	/* only the days from the first demand on: the rest are zeros */
-	for (i = st->first; i < st->history; i++)
-		pq_sendfloat8(&buf, st->units[i]);
+	if (st->first < st->history)
+		pq_sendbytes(&buf, st->days + (Size) st->width * st->first,
+					 (int) ((Size) st->width * (st->history - st->first)));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -821,48 +907,96 @@ backorder_series_deserialize(PG_FUNCTION_ARGS)
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	SeriesState *st;
-	int32		history;
+	int32		history,
+				first;
 	DateADT		as_of;
-	int32		i;
+	bool		before;
+	uint8		width,
+				method;
+	double		alpha,
+				beta;
 
 	read_only_buf(&buf, b);
 	history = pq_getmsgint(&buf, 4);
 	as_of = pq_getmsgint(&buf, 4);
-	if (history < 1 || history > SERIES_MAX_HISTORY)
+	before = pq_getmsgbyte(&buf) != 0;
+	width = (uint8) pq_getmsgbyte(&buf);
+	method = (uint8) pq_getmsgbyte(&buf);
+	alpha = pq_getmsgfloat8(&buf);
+	beta = pq_getmsgfloat8(&buf);
+	first = pq_getmsgint(&buf, 4);
+	if (history < 1 || history > SERIES_MAX_HISTORY || first < 0 || first > history ||
+		(width != 1 && width != 2 && width != 4 && width != 8))
 		elog(ERROR, "pg_backorder: corrupt demand_series state");
-	st = series_new(ctx, as_of, history);
-	st->before_window = pq_getmsgbyte(&buf) != 0;
-	st->first = pq_getmsgint(&buf, 4);
-	if (st->first < 0 || st->first > history)
-		elog(ERROR, "pg_backorder: corrupt demand_series state");
-	for (i = st->first; i < history; i++)
-		st->units[i] = pq_getmsgfloat8(&buf);
+	st = series_new(ctx, as_of, history, width);
+	st->before_window = before;
+	st->first = first;
+	st->method = method;
+	st->alpha = alpha;
+	st->beta = beta;
+	if (first < history)
+		pq_copymsgbytes(&buf, st->days + (Size) width * first, (int) ((Size) width * (history - first)));
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }
 
 /*
- * The daily series, oldest day first, ending the day before as_of; NULL if
- * the SKU had no demand before as_of at all.
+ * The series as doubles, oldest day first, ending the day before as_of;
+ * NULL if the SKU had no demand before as_of at all.
  */
+static double *
+series_values(const SeriesState *st, int32 *n)
+{
+	int32		start,
+				i;
+	double	   *y;
+
+	if (!st->before_window && st->first >= st->history)
+		return NULL;
+	start = st->before_window ? 0 : st->first;
+	*n = st->history - start;
+	y = palloc(sizeof(double) * *n);
+	for (i = 0; i < *n; i++)
+		y[i] = (double) series_get(st, start + i);
+	return y;
+}
+
+/* demand_series: the daily series as float8[], or NULL. */
 Datum
 backorder_series_final(PG_FUNCTION_ARGS)
 {
-	SeriesState *st;
-	int32		start,
-				n,
+	double	   *y;
+	int32		n,
 				i;
 	Datum	   *d;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (SeriesState *) PG_GETARG_POINTER(0);
-	if (!st->before_window && st->first >= st->history)
+	y = series_values((SeriesState *) PG_GETARG_POINTER(0), &n);
+	if (y == NULL)
 		PG_RETURN_NULL();
-	start = st->before_window ? 0 : st->first;
-	n = st->history - start;
 	d = palloc(sizeof(Datum) * n);
 	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(st->units[start + i]);
+		d[i] = Float8GetDatum(y[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * demand_forecast: backorder.series_forecast() of the daily series, without
+ * building the array; an empty series (no demand) forecasts 0.
+ */
+Datum
+backorder_series_forecast_final(PG_FUNCTION_ARGS)
+{
+	SeriesState *st;
+	SeriesForecast r;
+	double	   *y = NULL;
+	int32		n = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (SeriesState *) PG_GETARG_POINTER(0);
+	y = series_values(st, &n);
+	forecast_series(y, y ? n : 0, (ForecastMethod) st->method, st->alpha, st->beta, &r);
+	PG_RETURN_DATUM(series_forecast_datum(fcinfo, &r));
 }

@@ -34,7 +34,7 @@ PG_FUNCTION_INFO_V1(backorder_guard_statement);
 
 /* Columns of each table that only the engine writes. */
 static const char *const order_engine_columns[] =
-{"status", "held_since", "ready_at", "shipped_at", "cancelled_at", NULL};
+{"status", "held_since", "ready_at", "shipped_at", "cancelled_at", "parent_order_id", "sla_due_at", NULL};
 static const char *const line_engine_columns[] =
 {"allocated", "shipped", "location_id", "priority", "placed_at", "waiting", NULL};
 

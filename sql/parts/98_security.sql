@@ -74,7 +74,7 @@ $$;
 
 -- ---- Privileges ------------------------------------------------------------------------
 
-GRANT USAGE ON SCHEMA backorder TO backorder_reader, backorder_app;
+GRANT USAGE ON SCHEMA backorder TO backorder_reader, backorder_app, @extowner@;
 
 -- Functions: only the roles that need them.  The views call now() and session_clients()
 -- with the caller's rights; the engine's trigger functions are not checked when they fire.
@@ -82,8 +82,7 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA backorder FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA backorder TO @extowner@, backorder_app;
 GRANT EXECUTE ON FUNCTION backorder.now(), backorder.session_clients() TO backorder_reader;
 
--- The views of 76_views.sql (and the installing role's rights on the objects created after
--- 60_privileges.sql).  Another part's view may be granted to the groups once it filters by
+-- The views of 76_views.sql.  Another part's view may be granted to the groups once it filters by
 -- backorder.session_clients() as these do, and everything it calls works for a reader
 -- (no table privileges, EXECUTE on now() and session_clients() only).
 GRANT SELECT ON backorder.needs_review, backorder.waiting_lines, backorder.backordered_skus,
@@ -115,6 +114,20 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Forecasting (77_forecast.sql): the app may announce surges, tune methods and refresh alerts.
+-- stockout_risk calls functions that read tables with the caller's rights, so it is the app's
+-- and the owner's view, not the reader's.
+GRANT SELECT ON backorder.stockout_risk TO backorder_app;
+GRANT INSERT, UPDATE, DELETE ON backorder.demand_surge, backorder.sku_forecast_setting,
+                                backorder.client_forecast_setting TO backorder_app;
+GRANT INSERT, UPDATE ON backorder.alert TO backorder_app;
+
+-- The installing role administers the extension: every table and sequence, whichever part
+-- created it.  When a non-superuser installs it (trusted extension), the objects belong to the
+-- bootstrap superuser; the engine's guards, not privileges, keep engine columns engine-only.
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA backorder TO @extowner@;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA backorder TO @extowner@;
 
 -- ---- pg_dump ---------------------------------------------------------------------------
 

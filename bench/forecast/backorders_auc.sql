@@ -1,0 +1,71 @@
+-- How well does backorder.stockout_probability() rank real outcomes?  product_backorders (a
+-- subset of the Kaggle "Can you predict product backorders?" training data): one row per SKU with
+-- stock, lead time, sales history and whether it went on backorder.  Run by
+-- bench/forecast/accuracy.sh, which sets :data_dir.
+--
+-- Column mapping (the function's inputs):
+--   on_hand            national_inv - local_bo_qty   (stock less units already owed: the engine's
+--                                                     available - short)
+--   in_transit         in_transit_qty
+--   lead_time_days     lead_time * 7                 (lead_time is in weeks; empty in 1,078 rows:
+--                                                     8 weeks, the median)
+--   mean_daily_demand  forecast_3_month / 91         (the forecast of the next three months)
+--   sd_daily_demand    sqrt(sd_month^2 / 30 + mean)  sd_month: spread of monthly sales over four
+--                                                     blocks (month 1, 2-3, 4-6, 7-9, weighted by
+--                                                     months), spread over 30 days, plus Poisson
+--                                                     noise (variance = mean) for slow movers
+-- ROC-AUC is the Mann-Whitney statistic with ties counted half.
+\set ON_ERROR_STOP 1
+\pset footer off
+
+CREATE TEMP TABLE pb (sku text, national_inv float8, lead_time float8, in_transit_qty float8,
+    forecast_3_month float8, forecast_6_month float8, forecast_9_month float8,
+    sales_1_month float8, sales_3_month float8, sales_6_month float8, sales_9_month float8,
+    min_bank float8, potential_issue text, pieces_past_due float8, perf_6_month_avg float8,
+    perf_12_month_avg float8, local_bo_qty float8, deck_risk text, oe_constraint text,
+    ppap_risk text, stop_auto_buy text, rev_stop text, went_on_backorder text);
+\set copy '\\copy pb FROM PROGRAM ''cat ' :data_dir '/product_backorders/product_backorders.csv'' WITH (FORMAT csv, HEADER true)'
+:copy
+
+CREATE TEMP TABLE inputs AS
+SELECT went_on_backorder = 'Yes' AS backordered,
+       national_inv - local_bo_qty AS on_hand, in_transit_qty AS in_transit,
+       coalesce(lead_time, 8) * 7 AS lead_time_days,
+       greatest(forecast_3_month, 0) / 91.0 AS mean_daily,
+       b1, b2, b3, b4
+  FROM (SELECT *, sales_1_month AS b1, greatest(sales_3_month - sales_1_month, 0) / 2.0 AS b2,
+               greatest(sales_6_month - sales_3_month, 0) / 3.0 AS b3,
+               greatest(sales_9_month - sales_6_month, 0) / 3.0 AS b4 FROM pb) x;
+ALTER TABLE inputs ADD COLUMN sd_daily float8;
+UPDATE inputs SET sd_daily = sqrt(((b1 - mu) ^ 2 + 2 * (b2 - mu) ^ 2 + 3 * (b3 - mu) ^ 2 + 3 * (b4 - mu) ^ 2) / 8.0 / 30.0
+                                  + mean_daily)
+  FROM (SELECT ctid AS c, (b1 + 2 * b2 + 3 * b3 + 3 * b4) / 9.0 AS mu FROM inputs) m WHERE m.c = inputs.ctid;
+
+CREATE TEMP TABLE scored AS
+SELECT backordered,
+       backorder.stockout_probability(on_hand, in_transit, lead_time_days, mean_daily, sd_daily) AS p,
+       backorder.stockout_probability(on_hand, in_transit, 56, mean_daily, sd_daily) AS p_8w,
+       -on_hand AS p_stock_only
+  FROM inputs;
+
+CREATE FUNCTION pg_temp.auc(score float8[], label boolean[]) RETURNS float8 LANGUAGE sql AS $$
+    WITH d AS (SELECT u.s, u.y FROM unnest(score, label) u (s, y)),
+    r AS (SELECT y, rank() OVER (ORDER BY s) + (count(*) OVER (PARTITION BY s) - 1) / 2.0 AS rk FROM d)
+    SELECT (sum(rk) FILTER (WHERE y) - count(*) FILTER (WHERE y) * (count(*) FILTER (WHERE y) + 1) / 2.0)
+           / (count(*) FILTER (WHERE y) * count(*) FILTER (WHERE NOT y))::float8
+      FROM r
+$$;
+
+\echo
+\echo ROC-AUC of stockout_probability on product_backorders
+SELECT count(*) AS skus, count(*) FILTER (WHERE backordered) AS backordered,
+       round(pg_temp.auc(array_agg(p), array_agg(backordered))::numeric, 4) AS auc,
+       round(pg_temp.auc(array_agg(p_8w), array_agg(backordered))::numeric, 4) AS auc_8_week_horizon,
+       round(pg_temp.auc(array_agg(p_stock_only), array_agg(backordered))::numeric, 4) AS auc_stock_alone
+  FROM scored;
+\echo Calibration: outcome rate per probability band
+SELECT CASE WHEN p < 0.01 THEN 'a: < 0.01' WHEN p < 0.1 THEN 'b: 0.01-0.1' WHEN p < 0.5 THEN 'c: 0.1-0.5'
+            WHEN p < 0.9 THEN 'd: 0.5-0.9' WHEN p < 0.99 THEN 'e: 0.9-0.99' ELSE 'f: >= 0.99' END AS band,
+       count(*) AS skus, round(avg(backordered::int)::numeric, 3) AS backordered_rate,
+       round(avg(p)::numeric, 3) AS mean_p
+  FROM scored GROUP BY 1 ORDER BY 1;

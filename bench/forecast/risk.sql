@@ -1,0 +1,2 @@
+-- The forecast of every SKU.
+SELECT * FROM backorder.stockout_risk;

@@ -35,12 +35,15 @@
 #include "pg_backorder.h"
 
 PG_FUNCTION_INFO_V1(backorder_settle);
+PG_FUNCTION_INFO_V1(backorder_sku_changed);
+PG_FUNCTION_INFO_V1(backorder_policy_changed);
 
 #define ORDER_KEY_LEN (64 + 1 + 128 + 1)
 
 typedef struct TouchedOrder
 {
 	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
+	bool		moved;			/* units moved (false: only its holds may change) */
 	bool		deallocated;	/* units were taken back */
 	StringInfoData changes;		/* JSON array members: what changed at which stock row */
 } TouchedOrder;
@@ -93,13 +96,13 @@ request_settle(void)
 	run_plan(&plan, "INSERT INTO backorder.settle_request DEFAULT VALUES", 0, NULL, NULL, NULL, 0);
 }
 
-void
-note_touched(const StockKey *key, const char *order_id, int64 units)
+/* The order's entry in this transaction's touched set, created if missing. */
+static TouchedOrder *
+touched_entry(const char *client_id, const char *order_id)
 {
 	char		hkey[ORDER_KEY_LEN];
 	TouchedOrder *entry;
 	bool		found;
-	MemoryContext old;
 
 	if (touched == NULL)
 	{
@@ -111,15 +114,28 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 		touched = hash_create("pg_backorder touched orders", 256, &ctl,
 							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
-	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", key->client_id, order_id);
+	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
 	entry = hash_search(touched, hkey, HASH_ENTER, &found);
-
-	old = MemoryContextSwitchTo(TopTransactionContext);
 	if (!found)
 	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		entry->moved = false;
 		entry->deallocated = false;
 		initStringInfo(&entry->changes);
+		MemoryContextSwitchTo(old);
 	}
+	return entry;
+}
+
+void
+note_touched(const StockKey *key, const char *order_id, int64 units)
+{
+	TouchedOrder *entry = touched_entry(key->client_id, order_id);
+	MemoryContext old;
+
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	entry->moved = true;
 	if (units < 0)
 		entry->deallocated = true;
 	if (entry->changes.len > 0)
@@ -137,10 +153,15 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 static void
 settle_input(SettleInput *in, TouchedOrder *entry)
 {
-	/* Without an entry nothing moved here: only holds can change, no allocation event. */
-	in->cause = entry == NULL ? SETTLE_HOLD_CHANGE :
-		entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
-	in->detail = entry ? psprintf("\"changes\": [%s]", entry->changes.data) : NULL;
+	/* Where nothing moved, only holds can change: no allocation event. */
+	if (entry == NULL || !entry->moved)
+	{
+		in->cause = SETTLE_HOLD_CHANGE;
+		in->detail = NULL;
+		return;
+	}
+	in->cause = entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
+	in->detail = psprintf("\"changes\": [%s]", entry->changes.data);
 }
 
 /*
@@ -257,5 +278,129 @@ backorder_settle(PG_FUNCTION_ARGS)
 
 	settle_requested = false;	/* later statements ask again */
 	engine_run(settle_touched, &td->tg_trigtuple->t_self);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * backorder.sku_changed() — AFTER UPDATE trigger on backorder.sku, fired when
+ * a SKU's status or backorderable flag changes.  Which inventory hold a short
+ * line calls for depends on them (out_of_stock for a restockable SKU,
+ * discontinued otherwise: invariant 4), so every open order with a waiting
+ * line of the SKU is settled again at commit, with the other touched orders,
+ * in release order.  Nothing is allocated or taken back: a catalog edit moves
+ * no stock.
+ */
+typedef struct SkuChange
+{
+	const char *client_id;
+	const char *sku;
+} SkuChange;
+
+static void
+sku_changed_work(void *arg)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	SkuChange  *c = arg;
+	Datum		values[2];
+	uint64		r;
+
+	values[0] = text_datum(c->client_id);
+	values[1] = text_datum(c->sku);
+	/* Waiting lines are exactly the short lines of open orders (invariant 5): the queue index. */
+	run_plan(&plan,
+			 "SELECT DISTINCT order_id FROM backorder.order_line"
+			 " WHERE client_id = $1 AND sku = $2 AND waiting",
+			 2, types, values, NULL, 0);
+	for (r = 0; r < SPI_processed; r++)
+		touched_entry(c->client_id, spi_text(r, 1));
+	if (SPI_processed > 0)
+		request_settle();
+}
+
+Datum
+backorder_sku_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	SkuChange	c;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.sku_changed: not called by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "backorder.sku_changed: must be fired AFTER UPDATE ... FOR EACH ROW");
+
+	tupdesc = td->tg_relation->rd_att;
+	c.client_id = SPI_getvalue(td->tg_newtuple, tupdesc, SPI_fnumber(tupdesc, "client_id"));
+	c.sku = SPI_getvalue(td->tg_newtuple, tupdesc, SPI_fnumber(tupdesc, "sku"));
+	engine_run(sku_changed_work, &c);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * backorder.policy_changed() — AFTER UPDATE trigger on backorder.client, fired
+ * when a client's allocation_policy becomes 'reserve'.  Under complete_only
+ * units may stay free while lines wait for them; under reserve they may not
+ * (invariant 5).  So every stock row of the client where units are free and
+ * lines wait is locked, in key order, and served under reserve now; the
+ * orders it serves are settled at commit like a receipt's.
+ */
+static void
+policy_changed_work(void *arg)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	const char *client_id = arg;
+	Datum		values[1];
+	StockKey   *keys;
+	int64	   *on_hand,
+			   *allocated;
+	int			n,
+				i;
+
+	values[0] = text_datum(client_id);
+	run_plan(&plan,
+			 "SELECT s.sku, s.location_id FROM backorder.stock s"
+			 " WHERE s.client_id = $1 AND s.on_hand > s.allocated"
+			 "   AND EXISTS (SELECT 1 FROM backorder.order_line l"
+			 "                WHERE l.client_id = s.client_id AND l.sku = s.sku"
+			 "                  AND l.location_id = s.location_id AND l.waiting)"
+			 " ORDER BY s.sku, s.location_id",
+			 1, types, values, NULL, 0);
+	n = (int) SPI_processed;
+	if (n == 0)
+		return;
+	keys = palloc(sizeof(StockKey) * n);
+	for (i = 0; i < n; i++)
+	{
+		keys[i].client_id = (char *) client_id;
+		keys[i].sku = spi_text(i, 1);
+		keys[i].location_id = spi_text(i, 2);
+	}
+	on_hand = palloc(sizeof(int64) * n);
+	allocated = palloc(sizeof(int64) * n);
+	/* Rule 2: the rows in key order; then read under the locks. */
+	lock_stock_rows(keys, n, on_hand, allocated);
+	for (i = 0; i < n; i++)
+		if (on_hand[i] > allocated[i])
+			serve_queue(&keys[i], POLICY_RESERVE, on_hand[i] - allocated[i]);
+}
+
+Datum
+backorder_policy_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.policy_changed: not called by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "backorder.policy_changed: must be fired AFTER UPDATE ... FOR EACH ROW");
+
+	tupdesc = td->tg_relation->rd_att;
+	engine_run(policy_changed_work,
+			   SPI_getvalue(td->tg_newtuple, tupdesc, SPI_fnumber(tupdesc, "client_id")));
 	return PointerGetDatum(NULL);
 }

@@ -24,6 +24,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
@@ -128,6 +129,23 @@ require_location(const char *location_id)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("location \"%s\" does not exist", location_id),
 				 errhint("Insert it into backorder.location first.")));
+}
+
+/* The shop's order id: what the table's CHECK allows, refused first with a hint. */
+static void
+check_order_id(const char *order_id)
+{
+	if (order_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("order_id must not be null"),
+				 errhint("Give the shop's own order id, 1 to 128 characters.")));
+	if (order_id[0] == '\0' || pg_mbstrlen(order_id) > 128)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("order_id \"%s\" is not 1 to 128 characters",
+						pnstrdup(order_id, pg_mbcliplen(order_id, strlen(order_id), 80))),
+				 errhint("Give the shop's own order id, 1 to 128 characters.")));
 }
 
 static void
@@ -254,6 +272,7 @@ guard_orders(TriggerData *td)
 		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
 		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
 		w.location_id = tuple_text(oldtup, tupdesc, "location_id");
+		check_order_id(w.order_id);
 		engine_spi(guard_work, &w);
 		intake_mark_dirty(w.client_id, w.order_id, true);
 		return oldtup;

@@ -275,8 +275,9 @@ load_order(const char *client_id, const char *order_id, OrderState *o)
 		l->sku = spi_text(r, 2);
 		l->qty = spi_int64(r, 3);
 		l->allocated = spi_int64(r, 4);
-		l->location_id = spi_text(r, 5);
 		l->known = spi_bool(r, 6);
+		/* A line whose SKU is not in the catalog (any more) is unplaced and waits nowhere. */
+		l->location_id = l->known ? spi_text(r, 5) : NULL;
 		l->restockable = spi_bool(r, 7);
 		l->key_index = -1;
 	}
@@ -582,15 +583,20 @@ evaluate_order(const char *client_id, const char *order_id)
 	/* Rules 1 and 2: every stock row this evaluation touches, in key order. */
 	keys = lock_order_stock(client_id, &o, freed, &n_keys, &on_hand, &allocated);
 
-	/* Units freed by line edits in this transaction go to the queue first. */
+	/*
+	 * Units freed by line edits in this transaction go to the queue first.
+	 * Under complete_only a serve may also grant units at other stock rows of
+	 * this evaluation (an order completed with another SKU's free stock), so
+	 * the figures of every locked row are read again after each serve.
+	 */
 	foreach(lc, freed)
 	{
 		StockKey   *k = lfirst(lc);
 		int			ki = find_key(keys, n_keys, k->client_id, k->sku, k->location_id);
 
-		if (ki >= 0 && on_hand[ki] > allocated[ki])
-			allocated[ki] += serve_queue(&keys[ki], client_policy(k->client_id),
-										 on_hand[ki] - allocated[ki]);
+		if (ki >= 0 && on_hand[ki] > allocated[ki] &&
+			serve_queue(&keys[ki], client_policy(k->client_id), on_hand[ki] - allocated[ki]) > 0)
+			lock_stock_rows(keys, n_keys, on_hand, allocated);
 	}
 
 	values[0] = text_datum(client_id);

@@ -46,6 +46,21 @@ arg_text(FunctionCallInfo fcinfo, int n, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+/*
+ * The hold reason.  Leaving it out gives 'manual' (the SQL default); an
+ * explicit NULL is refused like every other NULL argument.
+ */
+static char *
+arg_reason(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("hold reason must not be null"),
+				 errhint("Leave the reason out for a manual hold, or name one such as fraud_review.")));
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
 static void
 order_values(OrderOp *op, Datum *values)
 {
@@ -387,7 +402,7 @@ backorder_hold_order(PG_FUNCTION_ARGS)
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
 	op.order_id = arg_text(fcinfo, 1, "order_id");
-	op.reason = PG_ARGISNULL(2) ? "manual" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	op.reason = arg_reason(fcinfo, 2);
 	op.note = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	check_reason(op.reason);
 	if (is_inventory_reason(op.reason))
@@ -454,7 +469,7 @@ backorder_release_hold(PG_FUNCTION_ARGS)
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
 	op.order_id = arg_text(fcinfo, 1, "order_id");
-	op.reason = PG_ARGISNULL(2) ? "manual" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	op.reason = arg_reason(fcinfo, 2);
 	check_reason(op.reason);
 	if (strcmp(op.reason, "out_of_stock") == 0 || strcmp(op.reason, "discontinued") == 0)
 		ereport(ERROR,

@@ -187,8 +187,12 @@ other_short_lines(const StockKey *key, const char *order_id)
 			 4, types, values, NULL, 0);
 }
 
-/* Finds or adds an other stock row, trying its lock without waiting. */
-static OtherRow *
+/*
+ * Finds or adds an other stock row, trying its lock without waiting.  Returns
+ * its index: adding a row may repalloc the array, so callers keep indexes,
+ * never pointers into it.
+ */
+static int
 other_row(OtherRow **rows, int *n, int *cap, const char *client_id, char *sku, char *location_id)
 {
 	static SPIPlanPtr plan = NULL;
@@ -201,7 +205,7 @@ other_row(OtherRow **rows, int *n, int *cap, const char *client_id, char *sku, c
 
 	for (i = 0; i < *n; i++)
 		if (strcmp((*rows)[i].key.sku, sku) == 0 && strcmp((*rows)[i].key.location_id, location_id) == 0)
-			return &(*rows)[i];
+			return i;
 	if (*n == *cap)
 	{
 		*cap *= 2;
@@ -223,7 +227,7 @@ other_row(OtherRow **rows, int *n, int *cap, const char *client_id, char *sku, c
 	row->available = row->locked ? spi_int64(0, 1) : 0;
 	SPI_tuptable = saved;		/* the caller is still reading its own result */
 	SPI_processed = saved_processed;
-	return row;
+	return *n - 1;
 }
 
 static void
@@ -278,7 +282,7 @@ serve_complete_only(const StockKey *key, int64 available)
 		int			count;
 		uint64		o;
 		int64	   *take;
-		OtherRow  **take_row;
+		int		   *take_row;		/* indexes into rows */
 
 		if (!completes)
 			continue;
@@ -286,7 +290,7 @@ serve_complete_only(const StockKey *key, int64 available)
 		/* Can the order's other short lines be filled from free stock now? */
 		other_short_lines(key, order_id);
 		take = palloc(sizeof(int64) * (SPI_processed + 1));
-		take_row = palloc(sizeof(OtherRow *) * (SPI_processed + 1));
+		take_row = palloc(sizeof(int) * (SPI_processed + 1));
 		{
 			SPITupleTable *others = SPI_tuptable;
 			uint64		n_others = SPI_processed;
@@ -302,11 +306,11 @@ serve_complete_only(const StockKey *key, int64 available)
 					completes = false;	/* a line with no place or an unknown SKU */
 					break;
 				}
-				row = other_row(&rows, &n_rows, &cap, key->client_id,
-								SPI_getvalue(others->vals[o], others->tupdesc, 2),
-								SPI_getvalue(others->vals[o], others->tupdesc, 3));
+				take_row[o] = other_row(&rows, &n_rows, &cap, key->client_id,
+										SPI_getvalue(others->vals[o], others->tupdesc, 2),
+										SPI_getvalue(others->vals[o], others->tupdesc, 3));
+				row = &rows[take_row[o]];
 				take[o] = DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 4, &isnull));
-				take_row[o] = row;
 				row->available -= take[o];	/* tentatively */
 				n_taken++;
 				if (!row->locked || row->available < 0)
@@ -315,11 +319,11 @@ serve_complete_only(const StockKey *key, int64 available)
 			if (!completes)
 			{
 				for (o = 0; o < n_taken; o++)
-					take_row[o]->available += take[o];
+					rows[take_row[o]].available += take[o];
 				continue;
 			}
 			for (o = 0; o < n_others; o++)
-				add_grant(&take_row[o]->grants, &take_row[o]->n_grants, order_id,
+				add_grant(&rows[take_row[o]].grants, &rows[take_row[o]].n_grants, order_id,
 						  DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 1, &isnull)),
 						  (int32) take[o]);
 		}

@@ -1,0 +1,128 @@
+-- The catalog and inbound tables: validation with SQLSTATEs and hints, and orders kept
+-- consistent when a SKU's status changes.
+--
+-- CHECK and FOREIGN KEY constraints cannot carry a hint, so BEFORE triggers check the same
+-- rules first and raise the same SQLSTATE with a hint; the constraints stay as the last word.
+-- Existence checks (an unknown client or SKU) run only where row-level security is not
+-- active for the session: a tenant-bound session cannot see other clients' rows, and the
+-- policy (42501) or the foreign key decides for it, as before.
+
+CREATE FUNCTION backorder.catalog_validate() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'client' THEN
+        IF NEW.client_id IS NULL OR NEW.client_id = '' OR length(NEW.client_id) > 64 THEN
+            RAISE EXCEPTION 'client_id % is not 1 to 64 characters', coalesce(quote_literal(left(NEW.client_id, 80)), 'NULL')
+                USING ERRCODE = CASE WHEN NEW.client_id IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Give each client a key of 1 to 64 characters, such as ''acme''.';
+        END IF;
+        IF NEW.allocation_policy IS NULL OR NEW.allocation_policy NOT IN ('reserve', 'complete_only') THEN
+            RAISE EXCEPTION 'unknown allocation policy %', coalesce(quote_literal(NEW.allocation_policy), 'NULL')
+                USING ERRCODE = CASE WHEN NEW.allocation_policy IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Use reserve (the default: arriving units go to the earliest waiting line) or complete_only (units go only to orders they complete).';
+        END IF;
+        IF NEW.sla_hours IS NULL OR NEW.sla_hours <= 0 THEN
+            RAISE EXCEPTION 'sla_hours % is not a positive number of hours', coalesce(NEW.sla_hours::text, 'NULL')
+                USING ERRCODE = CASE WHEN NEW.sla_hours IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Give the hours from ready to shipped the warehouse promises, such as 24.';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'location' THEN
+        IF NEW.location_id IS NULL OR NEW.location_id = '' OR length(NEW.location_id) > 64 THEN
+            RAISE EXCEPTION 'location_id % is not 1 to 64 characters', coalesce(quote_literal(left(NEW.location_id, 80)), 'NULL')
+                USING ERRCODE = CASE WHEN NEW.location_id IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Give each warehouse a key of 1 to 64 characters, such as ''east''.';
+        END IF;
+        IF NEW.priority IS NULL THEN
+            RAISE EXCEPTION 'warehouse priority must not be null'
+                USING ERRCODE = 'not_null_violation',
+                      HINT = 'Give a number: the lower number is the preferred warehouse (default 100).';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'sku' THEN
+        IF NEW.client_id IS NULL THEN
+            RAISE EXCEPTION 'client_id must not be null'
+                USING ERRCODE = 'not_null_violation', HINT = 'Name a client from backorder.client.';
+        END IF;
+        IF NOT pg_catalog.row_security_active('backorder.client')
+           AND NOT EXISTS (SELECT 1 FROM backorder.client c WHERE c.client_id = NEW.client_id) THEN
+            RAISE EXCEPTION 'client "%" does not exist', left(NEW.client_id, 80)
+                USING ERRCODE = 'foreign_key_violation', HINT = 'Insert it into backorder.client first.';
+        END IF;
+        IF NEW.sku IS NULL OR NEW.sku = '' OR length(NEW.sku) > 128 THEN
+            RAISE EXCEPTION 'SKU % is not 1 to 128 characters', coalesce(quote_literal(left(NEW.sku, 80)), 'NULL')
+                USING ERRCODE = CASE WHEN NEW.sku IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Give the client''s SKU code, 1 to 128 characters.';
+        END IF;
+        IF NEW.status IS NULL OR NEW.status NOT IN ('active', 'discontinued') THEN
+            RAISE EXCEPTION 'unknown SKU status %', coalesce(quote_literal(NEW.status), 'NULL')
+                USING ERRCODE = CASE WHEN NEW.status IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Use active or discontinued (set backorderable = false for a SKU that will not be restocked).';
+        END IF;
+        IF NEW.lead_time_days < 0 OR NEW.safety_stock < 0 OR NEW.unit_price < 0 THEN
+            RAISE EXCEPTION 'negative lead_time_days, safety_stock or unit_price for SKU "%"', left(NEW.sku, 80)
+                USING ERRCODE = 'check_violation',
+                      HINT = 'Give lead_time_days, safety_stock and unit_price as 0 or more (lead_time_days NULL when unknown).';
+        END IF;
+        IF NEW.weight_g <= 0 OR NEW.length_mm <= 0 OR NEW.width_mm <= 0 OR NEW.height_mm <= 0 THEN
+            RAISE EXCEPTION 'weight or dimension of SKU "%" is not positive', left(NEW.sku, 80)
+                USING ERRCODE = 'check_violation',
+                      HINT = 'Give weight_g, length_mm, width_mm and height_mm as positive numbers, or NULL when unknown.';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'inbound' THEN
+        IF NEW.client_id IS NULL OR NEW.sku IS NULL OR NEW.location_id IS NULL OR NEW.expected_at IS NULL THEN
+            RAISE EXCEPTION 'client_id, sku, location_id and expected_at of an inbound row must not be null'
+                USING ERRCODE = 'not_null_violation',
+                      HINT = 'Name the client, SKU and receiving warehouse, and the expected arrival date.';
+        END IF;
+        IF NEW.qty IS NULL OR NEW.qty <= 0 THEN
+            RAISE EXCEPTION 'inbound quantity must be positive, not %', coalesce(NEW.qty::text, 'NULL')
+                USING ERRCODE = CASE WHEN NEW.qty IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
+                      HINT = 'Give qty as the positive number of units expected.';
+        END IF;
+        IF NOT pg_catalog.row_security_active('backorder.sku')
+           AND NOT EXISTS (SELECT 1 FROM backorder.sku s WHERE s.client_id = NEW.client_id AND s.sku = NEW.sku) THEN
+            RAISE EXCEPTION 'SKU "%" of client "%" is not in the catalog', left(NEW.sku, 80), left(NEW.client_id, 80)
+                USING ERRCODE = 'foreign_key_violation', HINT = 'Insert the SKU into backorder.sku first.';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM backorder.location l WHERE l.location_id = NEW.location_id) THEN
+            RAISE EXCEPTION 'location "%" does not exist', left(NEW.location_id, 80)
+                USING ERRCODE = 'foreign_key_violation', HINT = 'Insert it into backorder.location first.';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION backorder.catalog_validate() IS
+    'Trigger on client, location, sku and inbound: refuses what their constraints refuse (23502, 23503, 23514), first, with a hint saying what to give instead.';
+
+CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.client
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.location
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.sku
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.inbound
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+
+-- A SKU discontinued (or made active again, or its backorderable flag flipped) changes the
+-- inventory hold its short lines call for: discontinued instead of out_of_stock, or back.
+-- The open orders waiting for it are settled again at commit (src/deferred_settle.c).
+CREATE FUNCTION backorder.sku_changed() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_sku_changed';
+COMMENT ON FUNCTION backorder.sku_changed() IS
+    'Trigger on sku: a new status or backorderable flag settles the open orders waiting for the SKU again at commit, so their holds follow the catalog (invariant 4).';
+CREATE TRIGGER sku_changed AFTER UPDATE OF status, backorderable ON backorder.sku
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.backorderable IS DISTINCT FROM NEW.backorderable)
+    EXECUTE FUNCTION backorder.sku_changed();
+
+-- A client switched to reserve: free units may no longer wait beside waiting lines
+-- (invariant 5), so they are served at once (src/deferred_settle.c).  A switch to
+-- complete_only changes nothing that is allocated.
+CREATE FUNCTION backorder.policy_changed() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_policy_changed';
+COMMENT ON FUNCTION backorder.policy_changed() IS
+    'Trigger on client: a switch to the reserve policy serves the client''s waiting lines from units left free under complete_only (invariant 5).';
+CREATE TRIGGER policy_changed AFTER UPDATE OF allocation_policy ON backorder.client
+    FOR EACH ROW
+    WHEN (OLD.allocation_policy IS DISTINCT FROM NEW.allocation_policy AND NEW.allocation_policy = 'reserve')
+    EXECUTE FUNCTION backorder.policy_changed();

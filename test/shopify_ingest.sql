@@ -26,9 +26,10 @@ ROLLBACK;
 \set res_list `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_list.json"`
 \set res_close `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_close.json"`
 \set res_create `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_create.json"`
+\set res_cancel `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_cancel.json"`
 \set req_create `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/req_create.json"`
 
-SELECT plan(97);
+SELECT plan(102);
 
 INSERT INTO backorder.client (client_id, name) VALUES ('shopify_t', 'Shopify test shop');
 INSERT INTO backorder.location (location_id, name, priority) VALUES ('shopify_w1', 'Shopify test DC', 1);
@@ -138,6 +139,9 @@ SELECT results_eq($$SELECT * FROM pg_temp.lines_of('450789469')$$,
 SELECT is(backorder.ingest_shopify_order('shopify_t', :'res_get'), 'stale', 'the 2008 version arriving late: stale');
 SELECT is((SELECT updated_at FROM backorder.shopify_order WHERE client_id = 'shopify_t' AND shopify_id = '450789469'),
           '2015-09-02 18:49:32+00'::timestamptz, 'the stale version did not overwrite the newer one');
+SELECT is(backorder.ingest_shopify_order('shopify_t', :'res_cancel'), 'stale',
+          'res_cancel.json (the 2008 version again, no cancelled_at in this fixture): stale, not cancelled');
+SELECT is(pg_temp.status_of('450789469'), 'needs_review', '... the order is still held');
 
 -- ---------------------------------------------------------------------------------------------
 -- 3. Out-of-order orders/updated deliveries with line edits (built from res_close.json).
@@ -248,6 +252,20 @@ SELECT is((SELECT line_item_id FROM backorder.shopify_order_line
           '18446744073709551614', 'its line item id too');
 SELECT is((SELECT placed_at FROM backorder.orders WHERE client_id = 'shopify_t' AND order_id = '18446744073709551615'),
           '2024-05-01 09:00:00+00'::timestamptz, 'without created_at, placed_at is updated_at');
+
+-- line items without a "sku" key, with an empty SKU, with a SKU the catalog lacks: kept, held
+SELECT is(backorder.ingest_shopify_order('shopify_t',
+          '{"id": 5001, "updated_at": "2024-05-01T09:00:00Z",
+            "line_items": [{"id": 1, "title": "Custom item", "quantity": 1},
+                           {"id": 2, "sku": "", "quantity": 2},
+                           {"id": 3, "sku": "NOT-IN-CATALOG", "quantity": 3},
+                           {"id": 4, "sku": "IPOD2008PINK", "quantity": 1}]}'), 'created',
+          'an order with SKU-less and unknown-SKU items is created');
+SELECT results_eq($$SELECT * FROM pg_temp.lines_of('5001')$$,
+                  $$VALUES (1, NULL::text, 1, 0, NULL::numeric), (2, NULL, 2, 0, NULL), (3, 'NOT-IN-CATALOG', 3, 0, NULL),
+                           (4, 'IPOD2008PINK', 1, 1, NULL)$$,
+                  'every item is kept as a line (no SKU: NULL), the known one allocated');
+SELECT is(pg_temp.open_holds('5001'), ARRAY['unknown_sku'], 'held for review as unknown_sku, nothing dropped');
 
 -- ---------------------------------------------------------------------------------------------
 -- 5. Malformed payloads: SQLSTATE, a clear message, and nothing written.

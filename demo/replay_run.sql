@@ -1,0 +1,11 @@
+-- demo/replay_run.sql — one replay run, as demo/replay and test/replay_december.sql issue it.
+-- psql variables: client, policy, from, to.  Needs demo/replay.sql loaded and replay.prepare() done.
+-- One CALL per trading day: each day commits step by step (intake at each commit, as an app's
+-- transactions would), the backend publishes its statistics between days so autovacuum sees the
+-- dead rows, and the much-updated small tables are vacuumed between days (order_line weekly).
+CALL replay.start(:'client', :'policy', :'from', :'to');
+SELECT format('CALL replay.day(%L, %L)', :'client', t.d),
+       'VACUUM backorder.stock, backorder.orders, backorder.order_hold, backorder.inbound',
+       CASE WHEN t.n % 6 = 0 THEN 'VACUUM backorder.order_line' END
+  FROM replay.days(:'from', :'to') WITH ORDINALITY AS t (d, n) \gexec
+CALL replay.finish(:'client');

@@ -12,18 +12,7 @@ SELECT plan(142);
 -- ---------------------------------------------------------------------------------------------
 -- Helpers (pg_temp: gone at ROLLBACK).
 
-CREATE FUNCTION pg_temp.place(p_client text, p_order text, p_placed_at timestamptz, p_lines text,
-                              p_priority int DEFAULT 0, p_location text DEFAULT NULL)
-RETURNS void LANGUAGE sql AS $$
-    WITH o AS (
-        INSERT INTO backorder.orders (client_id, order_id, placed_at, priority, location_id)
-        VALUES (p_client, p_order, p_placed_at, p_priority, p_location)
-        RETURNING client_id, order_id)
-    INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
-    SELECT o.client_id, o.order_id, l.n::int, nullif(split_part(l.item, ':', 1), ''),
-           split_part(l.item, ':', 2)::int
-    FROM o, unnest(string_to_array(p_lines, ',')) WITH ORDINALITY AS l (item, n)
-$$;
+\ir lib/scenario_helpers.sql
 
 -- Everything a rejected statement could have written: row counts of every engine table, and
 -- the orders, lines and stock of client 'bad'.

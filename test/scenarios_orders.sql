@@ -13,30 +13,7 @@ SELECT plan(267);
 -- ---------------------------------------------------------------------------------------------
 -- Helpers (pg_temp: gone at ROLLBACK).
 
--- Places an order and its lines in one statement.  p_lines: 'SKU:qty,SKU:qty' (line_no =
--- position; an empty SKU gives a NULL sku).
-CREATE FUNCTION pg_temp.place(p_client text, p_order text, p_placed_at timestamptz, p_lines text,
-                              p_priority int DEFAULT 0, p_location text DEFAULT NULL)
-RETURNS void LANGUAGE sql AS $$
-    WITH o AS (
-        INSERT INTO backorder.orders (client_id, order_id, placed_at, priority, location_id)
-        VALUES (p_client, p_order, p_placed_at, p_priority, p_location)
-        RETURNING client_id, order_id)
-    INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
-    SELECT o.client_id, o.order_id, l.n::int, nullif(split_part(l.item, ':', 1), ''),
-           split_part(l.item, ':', 2)::int
-    FROM o, unnest(string_to_array(p_lines, ',')) WITH ORDINALITY AS l (item, n)
-$$;
-
-CREATE FUNCTION pg_temp.orders_of(p_client text)
-RETURNS TABLE (order_id text, status text, allocated int) LANGUAGE sql AS $$
-    SELECT o.order_id, o.status, coalesce(sum(l.allocated), 0)::int
-    FROM backorder.orders o
-    LEFT JOIN backorder.order_line l ON l.client_id = o.client_id AND l.order_id = o.order_id
-    WHERE o.client_id = p_client
-    GROUP BY o.order_id, o.status
-    ORDER BY o.order_id
-$$;
+\ir lib/scenario_helpers.sql
 
 -- Lines of one order: line_no, sku, qty, allocated, location.
 CREATE FUNCTION pg_temp.lines_of(p_client text, p_order text)
@@ -44,26 +21,6 @@ RETURNS TABLE (line_no int, sku text, qty int, allocated int, location_id text) 
     SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id FROM backorder.order_line l
     WHERE l.client_id = p_client AND l.order_id = p_order
     ORDER BY l.line_no
-$$;
-
-CREATE FUNCTION pg_temp.stock_of(p_client text, p_sku text, p_location text)
-RETURNS TABLE (on_hand bigint, allocated bigint) LANGUAGE sql AS $$
-    SELECT coalesce(max(s.on_hand), 0)::bigint, coalesce(max(s.allocated), 0)::bigint
-    FROM backorder.stock s
-    WHERE s.client_id = p_client AND s.sku = p_sku AND s.location_id = p_location
-$$;
-
-CREATE FUNCTION pg_temp.open_holds(p_client text)
-RETURNS TABLE (order_id text, reason text) LANGUAGE sql AS $$
-    SELECT h.order_id, h.reason FROM backorder.order_hold h
-    WHERE h.client_id = p_client AND h.released_at IS NULL
-    ORDER BY 1, 2
-$$;
-
-CREATE FUNCTION pg_temp.events(p_client text, p_order text, p_event text)
-RETURNS int LANGUAGE sql AS $$
-    SELECT count(*)::int FROM backorder.order_event e
-    WHERE e.client_id = p_client AND e.order_id = p_order AND e.event = p_event
 $$;
 
 -- The client's ready orders, comma-separated in order_id order.

@@ -34,14 +34,7 @@ RETURNS SETOF text LANGUAGE sql AS $$
     ORDER BY shipment_no NULLS LAST, line_no, location_id
 $$;
 
--- How many rows the engine's tables hold: compute_split must not change it.
-CREATE FUNCTION pg_temp.footprint()
-RETURNS text LANGUAGE sql AS $$
-    SELECT format('%s orders, %s lines, %s allocated, %s events, %s holds, %s stock allocated',
-                  (SELECT count(*) FROM backorder.orders), (SELECT count(*) FROM backorder.order_line),
-                  (SELECT sum(allocated) FROM backorder.order_line), (SELECT count(*) FROM backorder.order_event),
-                  (SELECT count(*) FROM backorder.order_hold), (SELECT sum(allocated) FROM backorder.stock))
-$$;
+\ir lib/split_helpers.sql
 
 INSERT INTO backorder.location (location_id, priority)
 VALUES ('sc_a', 1), ('sc_b', 2), ('sc_c', 3), ('sc_d', 2);
@@ -207,16 +200,6 @@ SELECT throws_ok($$SELECT * FROM backorder.compute_split(NULL, 'Z1')$$, '22004',
 SELECT throws_ok($$SELECT * FROM backorder.compute_split('sc_none', NULL)$$, '22004',
                  'order_id must not be null', 'NULL order: 22004');
 
--- The error carries a hint.
-CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END $$;
 SELECT is(pg_temp.hint_of($$SELECT * FROM backorder.compute_split('sc_none', 'nope')$$),
           'Check the client_id and order_id in backorder.orders.', 'P0002 has a hint');
 SELECT is(pg_temp.hint_of($$SELECT * FROM backorder.compute_split('sc_none', 'Z2')$$),

@@ -25,34 +25,12 @@ RETURNS void LANGUAGE sql AS $$
     FROM o, unnest(string_to_array(p_lines, ',')) WITH ORDINALITY AS l (item, n)
 $$;
 
--- Orders of a client: 'order status parent' rows.
-CREATE FUNCTION pg_temp.orders_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s %s %s', order_id, status, coalesce(parent_order_id, '-'))
-    FROM backorder.orders WHERE client_id = p_client ORDER BY order_id
-$$;
-
 -- Lines of a client: 'order#line sku qty/allocated@location waiting' rows.
 CREATE FUNCTION pg_temp.lines_of(p_client text)
 RETURNS SETOF text LANGUAGE sql AS $$
     SELECT format('%s#%s %s %s/%s@%s %s', order_id, line_no, sku, qty, allocated, location_id,
                   CASE WHEN waiting THEN 'waiting' ELSE '-' END)
     FROM backorder.order_line WHERE client_id = p_client ORDER BY order_id, line_no
-$$;
-
--- Stock of a client: 'sku@location on_hand/allocated' rows.
-CREATE FUNCTION pg_temp.stock_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s@%s %s/%s', sku, location_id, on_hand, allocated)
-    FROM backorder.stock WHERE client_id = p_client AND (on_hand <> 0 OR allocated <> 0)
-    ORDER BY sku, location_id
-$$;
-
--- Events of a client: 'order event status' rows.
-CREATE FUNCTION pg_temp.events_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s %s %s', order_id, event, status)
-    FROM backorder.order_event WHERE client_id = p_client ORDER BY event_id
 $$;
 
 -- Units per original line over an order and its children: ordered, allocated, short.
@@ -65,23 +43,7 @@ RETURNS SETOF text LANGUAGE sql AS $$
     GROUP BY l.line_no ORDER BY l.line_no
 $$;
 
-CREATE FUNCTION pg_temp.footprint()
-RETURNS text LANGUAGE sql AS $$
-    SELECT format('%s orders, %s lines, %s allocated, %s events, %s holds, %s stock allocated',
-                  (SELECT count(*) FROM backorder.orders), (SELECT count(*) FROM backorder.order_line),
-                  (SELECT sum(allocated) FROM backorder.order_line), (SELECT count(*) FROM backorder.order_event),
-                  (SELECT count(*) FROM backorder.order_hold), (SELECT sum(allocated) FROM backorder.stock))
-$$;
-
-CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END $$;
+\ir lib/split_helpers.sql
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('so_a', 1), ('so_b', 2), ('so_c', 3);
 INSERT INTO backorder.client (client_id)

@@ -22,40 +22,13 @@ RETURNS void LANGUAGE sql AS $$
     FROM o, unnest(string_to_array(p_lines, ',')) WITH ORDINALITY AS l (item, n)
 $$;
 
-CREATE FUNCTION pg_temp.orders_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s %s %s', order_id, status, coalesce(parent_order_id, '-'))
-    FROM backorder.orders WHERE client_id = p_client ORDER BY order_id
-$$;
-
 CREATE FUNCTION pg_temp.lines_of(p_client text)
 RETURNS SETOF text LANGUAGE sql AS $$
     SELECT format('%s#%s %s %s/%s@%s', order_id, line_no, sku, qty, allocated, location_id)
     FROM backorder.order_line WHERE client_id = p_client ORDER BY order_id, line_no
 $$;
 
-CREATE FUNCTION pg_temp.stock_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s@%s %s/%s', sku, location_id, on_hand, allocated)
-    FROM backorder.stock WHERE client_id = p_client AND (on_hand <> 0 OR allocated <> 0)
-    ORDER BY sku, location_id
-$$;
-
-CREATE FUNCTION pg_temp.events_of(p_client text)
-RETURNS SETOF text LANGUAGE sql AS $$
-    SELECT format('%s %s %s', order_id, event, status)
-    FROM backorder.order_event WHERE client_id = p_client ORDER BY event_id
-$$;
-
-CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-    RETURN h;
-END $$;
+\ir lib/split_helpers.sql
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('sr_a', 1), ('sr_b', 2), ('sr_c', 3);
 INSERT INTO backorder.client (client_id, split_rule, split_max_shipments, split_min_fraction, split_after)

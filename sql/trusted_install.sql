@@ -2,6 +2,7 @@
 -- create objects in the database can install it and use it.
 DROP EXTENSION pg_backorder;
 CREATE ROLE shop_owner LOGIN;
+CREATE ROLE shop_c1_app IN ROLE backorder_app;
 DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO shop_owner', current_database()); END $$;
 SET ROLE shop_owner;
 SELECT rolsuper FROM pg_roles WHERE rolname = current_user;
@@ -18,6 +19,9 @@ COMMIT;
 SELECT order_id, status FROM backorder.orders;
 SELECT backorder.receive('c1', 'A', 'w1', 1);
 SELECT order_id, status FROM backorder.orders;
+-- The installing role binds app roles to clients (row-level security lets it administer them).
+INSERT INTO backorder.client_role (client_id, role_name) VALUES ('c1', 'shop_c1_app');
+SELECT client_id, role_name FROM backorder.client_role;
 -- The guards hold for the installing role too.
 UPDATE backorder.stock SET on_hand = 100;
 TRUNCATE backorder.stock;
@@ -29,4 +33,5 @@ DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM shop_owner', curre
 -- CREATE EXTENSION made the schema; it is not a member of the extension.
 DROP SCHEMA backorder;
 DROP ROLE shop_owner;
+DROP ROLE shop_c1_app;
 CREATE EXTENSION pg_backorder;

@@ -163,6 +163,55 @@ check_line_qty(HeapTuple tuple, TupleDesc tupdesc)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("order line quantity must be positive, not " INT64_FORMAT, qty),
 				 errhint("Give qty as a positive number of units; delete the line to drop it.")));
+	/* Shipping the line is one movement, which moves at most that many. */
+	if (qty > BACKORDER_MAX_UNITS)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order line quantity " INT64_FORMAT " is out of range", qty),
+				 errhint("One line orders at most 1000000000 units; split a larger quantity over several lines.")));
+}
+
+static void
+check_line_no(HeapTuple tuple, TupleDesc tupdesc)
+{
+	int64		line_no = 0;
+	bool		present = tuple_int64(tuple, tupdesc, "line_no", &line_no);
+
+	if (!present || line_no < 1)
+		ereport(ERROR,
+				(errcode(present ? ERRCODE_CHECK_VIOLATION : ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("order line number must be 1 or more"),
+				 errhint("Number an order's lines 1, 2, 3...")));
+}
+
+/*
+ * An order's place in the release queue: priority and placed_at.  Both are
+ * NOT NULL in the table; placed_at must also be finite, or ages, SLA and
+ * forecasts over it cannot be computed.
+ */
+static void
+check_queue_position(HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	Datum		placed_at;
+	int64		priority;
+
+	if (!tuple_int64(tuple, tupdesc, "priority", &priority))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("order priority must not be null"),
+				 errhint("Leave priority out for the default 0; higher numbers are served first.")));
+	placed_at = SPI_getbinval(tuple, tupdesc, SPI_fnumber(tupdesc, "placed_at"), &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("order placed_at must not be null"),
+				 errhint("Leave placed_at out for the current time, or give when the shop took the order.")));
+	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(placed_at)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("order placed_at must be a finite time"),
+				 errhint("Give when the shop took the order, not infinity.")));
 }
 
 /*
@@ -273,6 +322,7 @@ guard_orders(TriggerData *td)
 		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
 		w.location_id = tuple_text(oldtup, tupdesc, "location_id");
 		check_order_id(w.order_id);
+		check_queue_position(oldtup, tupdesc);
 		engine_spi(guard_work, &w);
 		intake_mark_dirty(w.client_id, w.order_id, true);
 		return oldtup;
@@ -294,6 +344,7 @@ guard_orders(TriggerData *td)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the location of an order that has been evaluated cannot change"),
 				 errhint("Cancel the order and place it again at the new location.")));
+	check_queue_position(newtup, tupdesc);
 	return newtup;
 }
 
@@ -333,6 +384,7 @@ guard_order_line(TriggerData *td)
 		int64		v;
 
 		check_line_qty(oldtup, tupdesc);
+		check_line_no(oldtup, tupdesc);
 		if (tuple_int64(oldtup, tupdesc, "allocated", &v) && v != 0)
 			reject_engine_column("order_line", "allocated");
 		if (tuple_int64(oldtup, tupdesc, "shipped", &v) && v != 0)

@@ -28,7 +28,6 @@
 PG_FUNCTION_INFO_V1(backorder_ledger);
 
 /* Largest quantity one movement may carry: far above any real shipment, far below overflow. */
-#define MAX_MOVEMENT_QTY INT64CONST(1000000000)
 
 typedef struct Movement
 {
@@ -99,15 +98,16 @@ validate_movement(Movement *m)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("a counted quantity cannot be negative (" INT64_FORMAT ")", m->qty),
 				 errhint("Count the units on the shelf: zero or more.")));
-	if (m->qty > MAX_MOVEMENT_QTY || m->qty < -MAX_MOVEMENT_QTY)
+	if (m->qty > BACKORDER_MAX_UNITS || m->qty < -BACKORDER_MAX_UNITS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("movement quantity " INT64_FORMAT " is out of range", m->qty),
 				 errhint("One movement moves at most 1000000000 units.")));
-	if ((strcmp(k, "adjustment") == 0 || strcmp(k, "count") == 0) && m->reason == NULL)
+	if ((strcmp(k, "adjustment") == 0 || strcmp(k, "count") == 0) &&
+		(m->reason == NULL || m->reason[strspn(m->reason, " \t\r\n")] == '\0'))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("an %s needs a reason", k),
+				 errmsg("%s needs a reason", strcmp(k, "count") == 0 ? "a count" : "an adjustment"),
 				 errhint("Say why: damage, cycle count, sync error, found stock...")));
 }
 

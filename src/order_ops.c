@@ -12,6 +12,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "pg_backorder.h"
@@ -329,18 +330,17 @@ static void
 check_reason(const char *reason)
 {
 	const char *p;
+	bool		valid = reason[0] != '\0' && strlen(reason) <= 32;
 
-	if (reason[0] == '\0' || strlen(reason) > 32)
+	for (p = reason; valid && *p; p++)
+		valid = (*p >= 'a' && *p <= 'z') || (*p == '_' && p != reason);
+	/* The echo is cut at 40 bytes: a reason that long is refused anyway. */
+	if (!valid)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hold reason \"%s\" is not valid", reason),
+				 errmsg("hold reason \"%s\" is not valid",
+						pnstrdup(reason, pg_mbcliplen(reason, strlen(reason), 40))),
 				 errhint("Use a lower-case word of at most 32 characters, such as manual or fraud_review.")));
-	for (p = reason; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p == '_' && p != reason)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("hold reason \"%s\" is not valid", reason),
-					 errhint("Use a lower-case word of at most 32 characters, such as manual or fraud_review.")));
 }
 
 static int64
@@ -474,7 +474,7 @@ backorder_release_hold(PG_FUNCTION_ARGS)
 	if (strcmp(op.reason, "out_of_stock") == 0 || strcmp(op.reason, "discontinued") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("a %s hold closes only when stock arrives", op.reason),
+				 errmsg("the %s hold closes only when stock arrives", op.reason),
 				 errhint("Receive stock, split the order, or cancel it.")));
 	engine_run(release_work, &op);
 	PG_RETURN_BOOL(op.result);

@@ -27,6 +27,12 @@
 #include "executor/spi.h"
 #include "utils/timestamp.h"
 
+/*
+ * The most units one stock movement moves, and so the most one order line may
+ * ask for: shipping a line is one movement.
+ */
+#define BACKORDER_MAX_UNITS INT64CONST(1000000000)
+
 /* Allocation policies (backorder.client.allocation_policy). */
 typedef enum AllocationPolicy
 {

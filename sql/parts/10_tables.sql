@@ -189,7 +189,7 @@ COMMENT ON COLUMN backorder.inbound.location_id IS 'Receiving warehouse.';
 COMMENT ON COLUMN backorder.inbound.qty IS 'Units expected.';
 COMMENT ON COLUMN backorder.inbound.expected_at IS 'Expected arrival date.';
 COMMENT ON COLUMN backorder.inbound.reference IS 'PO or ASN number.';
-COMMENT ON COLUMN backorder.inbound.received_at IS 'Set by backorder.receive_inbound(); NULL while in transit.';
+COMMENT ON COLUMN backorder.inbound.received_at IS 'Set by backorder.receive_inbound(), or by hand to close a row that will not arrive; NULL while in transit.  A received row cannot change.';
 COMMENT ON COLUMN backorder.inbound.created_at IS 'When it was announced.';
 
 CREATE TABLE backorder.order_hold (

@@ -68,6 +68,13 @@ BEGIN
                       HINT = 'Give weight_g, length_mm, width_mm and height_mm as positive numbers, or NULL when unknown.';
         END IF;
     ELSIF TG_TABLE_NAME = 'inbound' THEN
+        -- A received row is history: reopening it would let it be received twice.  Setting
+        -- received_at on an open row by hand closes it without stock (a cancelled PO).
+        IF TG_OP = 'UPDATE' AND OLD.received_at IS NOT NULL THEN
+            RAISE EXCEPTION 'inbound row % was received at %; it cannot change', OLD.inbound_id, OLD.received_at
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Add a new inbound row for units still expected, or correct stock with backorder.adjust().';
+        END IF;
         IF NEW.client_id IS NULL OR NEW.sku IS NULL OR NEW.location_id IS NULL OR NEW.expected_at IS NULL THEN
             RAISE EXCEPTION 'client_id, sku, location_id and expected_at of an inbound row must not be null'
                 USING ERRCODE = 'not_null_violation',
@@ -77,6 +84,11 @@ BEGIN
             RAISE EXCEPTION 'inbound quantity must be positive, not %', coalesce(NEW.qty::text, 'NULL')
                 USING ERRCODE = CASE WHEN NEW.qty IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
                       HINT = 'Give qty as the positive number of units expected.';
+        END IF;
+        IF NEW.qty > 1000000000 THEN
+            RAISE EXCEPTION 'inbound quantity % is out of range', NEW.qty
+                USING ERRCODE = 'numeric_value_out_of_range',
+                      HINT = 'One inbound row is received as one movement, at most 1000000000 units: split a larger shipment over several rows.';
         END IF;
         IF NOT pg_catalog.row_security_active('backorder.sku')
            AND NOT EXISTS (SELECT 1 FROM backorder.sku s WHERE s.client_id = NEW.client_id AND s.sku = NEW.sku) THEN
@@ -92,7 +104,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION backorder.catalog_validate() IS
-    'Trigger on client, location, sku and inbound: refuses what their constraints refuse (23502, 23503, 23514), first, with a hint saying what to give instead.';
+    'Trigger on client, location, sku and inbound: refuses what their constraints refuse (23502, 23503, 23514), first, with a hint saying what to give instead; also an inbound row above one movement''s 1000000000 units (22003) and any change to a received one (55000).';
 
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.client
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();

@@ -68,6 +68,9 @@ BEGIN
                     WHERE p.polrelid = 'backorder.client_role'::regclass AND p.polname = 'own_roles') THEN
         CREATE POLICY own_roles ON backorder.client_role FOR SELECT
             USING (pg_catalog.pg_has_role(current_user, pg_catalog.to_regrole(pg_catalog.quote_ident(role_name)), 'USAGE'));
+        -- The installing role administers the bindings (a superuser passes RLS anyway; a
+        -- database owner who installed the trusted extension does not).
+        CREATE POLICY administer ON backorder.client_role TO @extowner@ USING (true) WITH CHECK (true);
     END IF;
 END
 $$;

@@ -564,11 +564,7 @@ evaluate_order(const char *client_id, const char *order_id)
 	StringInfoData detail;
 
 	if (!load_order(client_id, order_id, &o))
-	{
-		/* Gone (rolled back to a savepoint): commit refuses it if it stays dirty. */
-		dirty_entry(client_id, order_id, true)->empty = true;
 		return;
-	}
 	if (strcmp(o.status, "shipped") == 0 || strcmp(o.status, "cancelled") == 0)
 		return;
 	if (o.n_lines == 0)

@@ -232,9 +232,9 @@ settle_touched(void *arg)
 		values[1] = text_array_datum(orders, (int) n);
 		/* LockRows sits above the Sort: rows are locked in release order. */
 		run_batch_plan(lock_plan, (int) n,
-				 "SELECT o.client_id, o.order_id FROM backorder.orders o"
-				 " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
-				 "   AND (o.client_id, o.order_id) IN (SELECT * FROM unnest($1, $2))"
+				 "SELECT o.client_id, o.order_id"
+				 "  FROM unnest($1, $2) AS t(client_id, order_id)"
+				 "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
 				 " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id"
 				 "   FOR NO KEY UPDATE OF o",
 				 2, types, values, NULL, 0);

@@ -599,11 +599,18 @@ evaluate_order(const char *client_id, const char *order_id)
 			lock_stock_rows(keys, n_keys, on_hand, allocated);
 	}
 
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	run_plan(&lock_plan,
-			 "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
-			 2, types, values, NULL, 1);
+	/*
+	 * Rule 3: the order row after its stock rows.  A new order is invisible to
+	 * every other transaction, so nobody else can lock it: no lock to take.
+	 */
+	if (!was_new)
+	{
+		values[0] = text_datum(client_id);
+		values[1] = text_datum(order_id);
+		run_plan(&lock_plan,
+				 "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE",
+				 2, types, values, NULL, 1);
+	}
 	if (!was_new || freed != NIL)
 	{
 		/* Re-read under the locks: the queue may have served this order meanwhile. */
@@ -653,10 +660,27 @@ evaluate_order(const char *client_id, const char *order_id)
 	}
 }
 
+/* Evaluates one dirty order and marks it clean, unless it has no lines yet. */
+static void
+evaluate_dirty_order(const char *client_id, const char *order_id)
+{
+	DirtyOrder *entry;
+
+	evaluate_order(client_id, order_id);
+	entry = dirty_entry(client_id, order_id, true);
+	/* An order without lines stays dirty: lines may follow, or commit refuses it. */
+	if (!entry->empty)
+	{
+		entry->dirty = false;
+		entry->evaluated_in = GetCurrentSubTransactionId();
+	}
+}
+
 /*
  * Evaluates every dirty order, in release order: orders placed in one
  * transaction compete for stock like orders placed one by one, so the
- * earlier placed order must be evaluated first.
+ * earlier placed order must be evaluated first.  The usual transaction
+ * places one order, which needs no sorting (and no statement).
  */
 static void
 evaluate_dirty_orders(void *arg)
@@ -685,12 +709,18 @@ evaluate_dirty_orders(void *arg)
 	}
 	if (m == 0)
 		return;
+	if (m == 1)
+	{
+		evaluate_dirty_order(clients[0], orders[0]);
+		return;
+	}
 	values[0] = text_array_datum(clients, m);
 	values[1] = text_array_datum(orders, m);
+	/* Driven by the keys: one primary-key probe per order, whatever the table's size. */
 	run_batch_plan(plan, m,
-				   "SELECT o.client_id, o.order_id FROM backorder.orders o"
-				   " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
-				   "   AND (o.client_id, o.order_id) IN (SELECT * FROM unnest($1, $2))"
+				   "SELECT o.client_id, o.order_id"
+				   "  FROM unnest($1, $2) AS t(client_id, order_id)"
+				   "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
 				   " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id",
 				   2, types, values, NULL, 0);
 	{
@@ -698,19 +728,8 @@ evaluate_dirty_orders(void *arg)
 		uint64		n_sorted = SPI_processed;
 
 		for (r = 0; r < n_sorted; r++)
-		{
-			char	   *client_id = SPI_getvalue(sorted->vals[r], sorted->tupdesc, 1);
-			char	   *order_id = SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2);
-
-			evaluate_order(client_id, order_id);
-			entry = dirty_entry(client_id, order_id, true);
-			/* An order without lines stays dirty: lines may follow, or commit refuses it. */
-			if (!entry->empty)
-			{
-				entry->dirty = false;
-				entry->evaluated_in = GetCurrentSubTransactionId();
-			}
-		}
+			evaluate_dirty_order(SPI_getvalue(sorted->vals[r], sorted->tupdesc, 1),
+								 SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2));
 	}
 }
 

@@ -454,8 +454,7 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 				 "       held_since = CASE WHEN t.status = 'needs_review' THEN backorder.now() END,"
 				 "       ready_at = CASE WHEN t.status = 'ready' THEN backorder.now() ELSE o.ready_at END"
 				 "  FROM unnest($1, $2, $3) AS t(client_id, order_id, status)"
-				 " WHERE o.client_id = ANY ($1) AND o.order_id = ANY ($2)"
-				 "   AND o.client_id = t.client_id AND o.order_id = t.order_id",
+				 " WHERE o.client_id = t.client_id AND o.order_id = t.order_id",
 				 3, status_types, v, NULL, 0);
 	}
 

@@ -4,7 +4,7 @@
 # With BENCH_MARKDOWN=1 it prints a Markdown table instead (for the README).
 f=${1:-/dev/stdin}
 awk -F'\t' -v md="${BENCH_MARKDOWN:-0}" '
-  BEGIN { n = 1; split("workload|ours|baseline|ratio|goal|met?", h, "|")
+  BEGIN { n = 1; split("workload|ours|baseline|ratio|goal|met", h, "|")
           for (i = 1; i <= 6; i++) { c[1, i] = h[i]; w[i] = length(h[i]) } }
   NF >= 1 && $0 !~ /^#/ { n++; for (i = 1; i <= 6; i++) { v = (i <= NF && $i != "") ? $i : "-"
                                  c[n, i] = v; if (length(v) > w[i]) w[i] = length(v) } }

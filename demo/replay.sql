@@ -320,6 +320,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_policy  text;
     v_at      timestamptz;
+    v_order   text;
     v_t       timestamptz;
     v_prof    numeric[] := '{0,0,0,0,0}';   -- seconds: receive, intake, ship, restock, snapshot
     v_shipped integer;
@@ -354,8 +355,8 @@ BEGIN
         SELECT p_client, t.sku, 'uk', 'return', t.qty, 0, t.invoice
           FROM replay.return_src t WHERE t.at = v_at ORDER BY t.sku, t.seq;
         WITH o AS (
-            INSERT INTO backorder.orders (client_id, order_id, placed_at)
-            SELECT p_client, s.invoice, s.placed_at FROM replay.order_src s
+            INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id)
+            SELECT p_client, s.invoice, s.placed_at, 'uk' FROM replay.order_src s
              WHERE s.placed_at = v_at ORDER BY s.invoice
             RETURNING order_id),
         l AS (
@@ -371,15 +372,21 @@ BEGIN
     END LOOP;
     v_prof[2] := extract(epoch FROM clock_timestamp() - v_t);
 
-    -- 23:00: ship every ready order
+    -- 23:00: ship every ready order, one transaction each (as a packing station confirms them;
+    -- a stock row updated again in the transaction that last updated it would re-check its
+    -- foreign keys each time)
     v_t := clock_timestamp();
     PERFORM set_config('backorder.now', ((p_day + time '23:00') AT TIME ZONE 'UTC')::text, false);
-    SELECT count(*) INTO v_shipped FROM (
-        SELECT backorder.ship_order(o.client_id, o.order_id)
-          FROM replay.open_order oo
-          JOIN backorder.orders o ON o.client_id = oo.client_id AND o.order_id = oo.order_id
-         WHERE oo.client_id = p_client AND o.status = 'ready'
-         ORDER BY o.placed_at, o.order_id) x;
+    v_shipped := 0;
+    FOR v_order IN SELECT o.order_id
+                     FROM replay.open_order oo
+                     JOIN backorder.orders o ON o.client_id = oo.client_id AND o.order_id = oo.order_id
+                    WHERE oo.client_id = p_client AND o.status = 'ready'
+                    ORDER BY o.placed_at, o.order_id LOOP
+        PERFORM backorder.ship_order(p_client, v_order);
+        v_shipped := v_shipped + 1;
+        IF p_commit THEN COMMIT; END IF;
+    END LOOP;
     DELETE FROM replay.open_order oo USING backorder.orders o
      WHERE oo.client_id = p_client AND o.client_id = oo.client_id AND o.order_id = oo.order_id
        AND o.status IN ('shipped', 'cancelled');

@@ -5,7 +5,7 @@
 -- dead rows, and the much-updated small tables are vacuumed between days (order_line weekly).
 CALL replay.start(:'client', :'policy', :'from', :'to');
 SELECT format('CALL replay.day(%L, %L)', :'client', t.d),
-       'VACUUM backorder.stock, backorder.orders, backorder.order_hold, backorder.inbound',
-       CASE WHEN t.n % 6 = 0 THEN 'VACUUM backorder.order_line' END
+       'VACUUM backorder.stock',
+       CASE WHEN t.n % 6 = 0 THEN 'VACUUM backorder.orders, backorder.order_line, backorder.order_hold, backorder.inbound' END
   FROM replay.days(:'from', :'to') WITH ORDINALITY AS t (d, n) \gexec
 CALL replay.finish(:'client');

@@ -12,8 +12,9 @@
  *   - available rose (receipt, return, positive adjustment or count): hand
  *     the units to waiting lines (queue.c: serve_queue).  A count or
  *     adjustment that changes nothing releases nothing.
- * A shipment (written only by ship_order) lowers on_hand and allocated
- * together.
+ * A shipment (written only by ship_order, which holds the stock rows' locks
+ * and lowers on_hand and allocated together for the whole order) is only
+ * recorded here.
  */
 #include "postgres.h"
 
@@ -134,12 +135,6 @@ apply_movement(void *arg)
 						m->kind, m->qty, m->key.sku, m->key.location_id, new_on_hand),
 				 errhint("Record a count of what is on the shelf instead.")));
 
-	if (strcmp(m->kind, "shipment") == 0)
-	{
-		stock_apply(&m->key, m->delta, m->delta);
-		return;
-	}
-
 	stock_apply(&m->key, m->delta, 0);
 	if (new_on_hand < allocated)
 		take_back(&m->key, allocated - new_on_hand);
@@ -186,7 +181,17 @@ backorder_ledger(PG_FUNCTION_ARGS)
 	if (m.key.location_id == NULL)
 		require_location(NULL);
 
-	engine_run(apply_movement, &m);
+	/*
+	 * Only ship_order writes shipments (validate_movement): one per line of a
+	 * ready order whose stock rows it holds locked, at the SKU and location
+	 * the line is allocated at, and on_hand >= allocated >= the line's units
+	 * (invariants 1 and 2).  It applies them to stock itself, for all the
+	 * order's lines in one statement; here the row only records its delta.
+	 */
+	if (strcmp(m.kind, "shipment") == 0)
+		m.delta = m.qty;
+	else
+		engine_run(apply_movement, &m);
 
 	col = SPI_fnumber(tupdesc, "delta");
 	value = Int64GetDatum(m.delta);

@@ -135,18 +135,11 @@ lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 static void
 ship_work(void *arg)
 {
-	static SPIPlanPtr lines_plan = NULL;
 	static SPIPlanPtr move_plan = NULL;
 	static SPIPlanPtr done_plan = NULL;
-	static const Oid move_types[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
 	OrderOp    *op = arg;
 	Datum		values[2];
 	char	   *status = lock_order_and_stock(op, NULL, NULL);
-	uint64		r,
-				n;
-	char	  **skus,
-			  **locs;
-	int64	   *units;
 
 	if (strcmp(status, "shipped") == 0)
 	{
@@ -163,38 +156,25 @@ ship_work(void *arg)
 						 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
 						 : "Only ready orders ship.")));
 
+	/*
+	 * One shipment row per line, in line order, and their deltas applied to
+	 * the stock rows (locked above) in the same statement: on_hand and
+	 * allocated fall together, once per stock row.  The ledger trigger only
+	 * records each shipment's delta (ledger.c).
+	 */
 	order_values(op, values);
-	run_plan(&lines_plan,
-			 "SELECT sku, location_id, allocated FROM backorder.order_line"
-			 " WHERE client_id = $1 AND order_id = $2 ORDER BY line_no",
+	run_plan(&move_plan,
+			 "WITH m AS ("
+			 "  INSERT INTO backorder.stock_movement"
+			 "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
+			 "  SELECT l.client_id, l.sku, l.location_id, 'shipment', -l.allocated, 0, l.order_id, l.order_id"
+			 "    FROM backorder.order_line l WHERE l.client_id = $1 AND l.order_id = $2 ORDER BY l.line_no"
+			 "  RETURNING sku, location_id, delta)"
+			 "UPDATE backorder.stock s SET on_hand = s.on_hand + d.delta, allocated = s.allocated + d.delta,"
+			 "       updated_at = backorder.now()"
+			 "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
+			 " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
 			 2, order_types, values, NULL, 0);
-	n = SPI_processed;
-	skus = palloc(sizeof(char *) * (n + 1));
-	locs = palloc(sizeof(char *) * (n + 1));
-	units = palloc(sizeof(int64) * (n + 1));
-	for (r = 0; r < n; r++)
-	{
-		skus[r] = spi_text(r, 1);
-		locs[r] = spi_text(r, 2);
-		units[r] = spi_int64(r, 3);
-	}
-
-	/* One shipment row per line; the ledger lowers on_hand and allocated together. */
-	for (r = 0; r < n; r++)
-	{
-		Datum		mv[5];
-
-		mv[0] = text_datum(op->client_id);
-		mv[1] = text_datum(skus[r]);
-		mv[2] = text_datum(locs[r]);
-		mv[3] = Int64GetDatum(-units[r]);
-		mv[4] = text_datum(op->order_id);
-		run_plan(&move_plan,
-				 "INSERT INTO backorder.stock_movement"
-				 " (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
-				 " VALUES ($1, $2, $3, 'shipment', $4, 0, $5, $5)",
-				 5, move_types, mv, NULL, 0);
-	}
 
 	run_plan(&done_plan,
 			 "WITH l AS (UPDATE backorder.order_line SET shipped = allocated, allocated = 0, waiting = false"
@@ -505,11 +485,14 @@ receive_inbound_work(void *arg)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("inbound " INT64_FORMAT " was already received", op->inbound_id),
 				 errhint("Record extra units with backorder.receive().")));
+	/* What backorder.receive() inserts, without a call of that SQL function per row. */
 	run_plan(&receive_plan,
 			 "WITH i AS (UPDATE backorder.inbound SET received_at = backorder.now()"
 			 "            WHERE inbound_id = $1 RETURNING *)"
-			 "SELECT backorder.receive(i.client_id, i.sku, i.location_id, i.qty,"
-			 "                         coalesce(i.reference, 'inbound ' || i.inbound_id)) FROM i",
+			 "INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta, reference)"
+			 "SELECT i.client_id, i.sku, i.location_id, 'receipt', i.qty, 0,"
+			 "       coalesce(i.reference, 'inbound ' || i.inbound_id) FROM i"
+			 " RETURNING movement_id",
 			 1, types, values, NULL, 1);
 	op->movement_id = spi_int64(0, 1);
 }

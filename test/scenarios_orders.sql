@@ -8,7 +8,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-01-01 10:00+00';
 
-SELECT plan(267);
+SELECT plan(273);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helpers (pg_temp: gone at ROLLBACK).
@@ -469,6 +469,21 @@ SELECT results_eq($$SELECT sku, qty, delta, order_id FROM backorder.stock_moveme
 SELECT results_eq($$SELECT sku, on_hand, allocated FROM backorder.stock WHERE client_id = 'ord_ship' ORDER BY sku$$,
     $$VALUES ('A', 0::bigint, 0::bigint), ('B', 1::bigint, 0::bigint)$$,
     'ship lines: A 0/0, B 1/0');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
+
+-- Two lines of one SKU: a shipment row for each, and the one stock row falls by both.
+INSERT INTO backorder.client (client_id) VALUES ('ord_ship2');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('ord_ship2', 'A');
+SELECT lives_ok($$SELECT backorder.receive('ord_ship2', 'A', 'ord_w1', 5)$$, 'ship one SKU twice: 5 units of A received');
+SELECT lives_ok($$SELECT pg_temp.place('ord_ship2', 'O1', '2024-01-01 09:00+00', 'A:1,A:2')$$,
+    'ship one SKU twice: O1 (A 1, A 2) placed');
+SELECT is(backorder.ship_order('ord_ship2', 'O1'), true, 'ship one SKU twice: ship_order(O1) returns true');
+SELECT results_eq($$SELECT qty, delta FROM backorder.stock_movement
+                    WHERE client_id = 'ord_ship2' AND kind = 'shipment' ORDER BY movement_id$$,
+    $$VALUES (-1::bigint, -1::bigint), (-2::bigint, -2::bigint)$$,
+    'ship one SKU twice: one shipment row per line, in line order');
+SELECT results_eq($$SELECT * FROM pg_temp.stock_of('ord_ship2', 'A', 'ord_w1')$$,
+    $$VALUES (2::bigint, 0::bigint)$$, 'ship one SKU twice: on_hand 5 - 3 = 2, allocated 0');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 
 -- =============================================================================================

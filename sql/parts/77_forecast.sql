@@ -199,6 +199,27 @@ COMMENT ON AGGREGATE backorder.demand_forecast(timestamptz, integer, date, integ
 COMMENT ON AGGREGATE backorder.demand_forecast(timestamptz, integer, date, integer, text, float8, float8) IS
     'backorder.series_forecast(backorder.demand_series(...), method, alpha, beta) in one step; method, alpha and beta are read from the first row of each group.';
 
+CREATE FUNCTION backorder.series_block_trans(internal, date, integer[], date, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'backorder_series_block_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION backorder.series_block_trans(internal, date, integer[], date, integer) IS 'Internal: transition of backorder.demand_forecast over demand_summary rows.';
+CREATE AGGREGATE backorder.demand_forecast(block_start date, units integer[], as_of date, history_days integer) (
+    SFUNC = backorder.series_block_trans, STYPE = internal, SSPACE = 400,
+    FINALFUNC = backorder.series_forecast_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = backorder.series_combine,
+    SERIALFUNC = backorder.series_serialize, DESERIALFUNC = backorder.series_deserialize,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE backorder.demand_forecast(date, integer[], date, integer) IS
+    'The classified daily forecast from backorder.demand_summary rows (units of the days from block_start on), rows in any order: what stockout_risk runs.  Same series, and so the same result, as demand_forecast over the order lines in the summary''s time zone.';
+
+-- True when the session counts days in the summary's zone: stockout_risk then reads
+-- demand_summary, else the order lines (same figures, slower).
+CREATE FUNCTION backorder.demand_summary_applies() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.current_setting('TimeZone') = backorder.demand_time_zone()
+$$;
+COMMENT ON FUNCTION backorder.demand_summary_applies() IS
+    'Whether the session''s TimeZone is the demand summary''s zone (backorder.demand_time_zone()), so that its days are the session''s days.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Projection and probability (src/forecast.c): pure functions of their arguments.
 
@@ -593,10 +614,29 @@ BEGIN ATOMIC
                            FROM backorder.inbound j WHERE j.received_at IS NULL) i
                   GROUP BY 1, 2) ib
              ON ib.client_id = s.client_id AND ib.sku = s.sku
-      LEFT JOIN (SELECT l.client_id, l.sku,
+      -- Demand: from the summary (32-day rows of the window, and for SKUs with older rows one of
+      -- them, which says there was demand before the window) when its days are the session's,
+      -- else from the order lines.  Only one branch runs (each is gated by a one-time filter).
+      LEFT JOIN (SELECT b.client_id, b.sku,
+                        backorder.demand_forecast(b.block_start, b.units, (SELECT p_as_of), 365) AS fc
+                   FROM (SELECT h.client_id, h.sku, h.block_start, h.units
+                           FROM backorder.demand_summary h
+                          WHERE h.block_start > p_as_of - (365 + 32) AND h.block_start < p_as_of
+                         UNION ALL
+                         SELECT k2.client_id, k2.sku, o.block_start, o.units
+                           FROM backorder.sku k2
+                          CROSS JOIN LATERAL (SELECT h.block_start, h.units FROM backorder.demand_summary h
+                                               WHERE h.client_id = k2.client_id AND h.sku = k2.sku
+                                                 AND h.block_start <= p_as_of - (365 + 32)
+                                               LIMIT 1) o) b
+                  WHERE backorder.demand_summary_applies()
+                  GROUP BY 1, 2
+                 UNION ALL
+                 SELECT l.client_id, l.sku,
                         backorder.demand_forecast(l.placed_at, l.qty, (SELECT p_as_of), 365) AS fc
                    FROM backorder.order_line l
-                  WHERE l.allocated > 0 OR l.shipped > 0 OR l.waiting   -- not cancelled (see above)
+                  WHERE (l.allocated > 0 OR l.shipped > 0 OR l.waiting)   -- not cancelled (see above)
+                    AND NOT backorder.demand_summary_applies()
                   GROUP BY 1, 2) d
              ON d.client_id = s.client_id AND d.sku = s.sku
       -- SKUs with a method override (few) read their lines again; the function is strict, so

@@ -384,8 +384,8 @@ COMMENT ON FUNCTION backorder.demand_surge(text, text, date, date, float8, float
 -- left out, backordered units included.  A line tells by itself whether its order was cancelled:
 -- the engine keeps every line of an open order allocated or waiting and every line of a shipped
 -- order shipped (invariants 3 and 5), and leaves a cancelled order's lines with none of the three;
--- so "allocated > 0 OR shipped > 0 OR waiting" selects demand without joining orders, which keeps
--- the stockout_risk view a single pass over order lines.  Lines never placed at a warehouse (an
+-- so "allocated > 0 OR shipped > 0 OR waiting" selects demand without joining orders (the same
+-- test keeps backorder.demand_summary).  Lines never placed at a warehouse (an
 -- unknown SKU, or an order still inside its inserting transaction) are not demand yet.
 -- Stock on a day comes from the ledger: on_hand summed over warehouses; a day is in stock unless
 -- on_hand was 0 (or less) all day.
@@ -530,8 +530,10 @@ COMMENT ON FUNCTION backorder.sku_demand_forecast(text, text, date, text, float8
 -- stockout_risk_at() is the one query behind the view stockout_risk, stockout_forecast() and
 -- refresh_alerts().  Its body is SQL-standard (BEGIN ATOMIC): names are bound when it is created,
 -- so it needs no pinned search_path, and such a function is inlined into the calling query, so
--- that stockout_forecast()'s client and SKU reach the scans as index conditions and the view plans
--- as a single (parallel) pass over order lines.
+-- that stockout_forecast()'s client and SKU reach the scans as index conditions.  Demand comes
+-- from backorder.demand_summary (10_tables.sql, src/demand_summary.c): about 13 rows per SKU,
+-- warehouse and year instead of every order line; in a session whose TimeZone is not the
+-- summary's, from one (parallel) pass over order lines, which gives the same rows.
 
 CREATE FUNCTION backorder.stockout_risk_at(p_as_of date)
 RETURNS TABLE (
@@ -614,22 +616,13 @@ BEGIN ATOMIC
                            FROM backorder.inbound j WHERE j.received_at IS NULL) i
                   GROUP BY 1, 2) ib
              ON ib.client_id = s.client_id AND ib.sku = s.sku
-      -- Demand: from the summary (32-day rows of the window, and for SKUs with older rows one of
-      -- them, which says there was demand before the window) when its days are the session's,
-      -- else from the order lines.  Only one branch runs (each is gated by a one-time filter).
-      LEFT JOIN (SELECT b.client_id, b.sku,
-                        backorder.demand_forecast(b.block_start, b.units, (SELECT p_as_of), 365) AS fc
-                   FROM (SELECT h.client_id, h.sku, h.block_start, h.units
-                           FROM backorder.demand_summary h
-                          WHERE h.block_start > p_as_of - (365 + 32) AND h.block_start < p_as_of
-                         UNION ALL
-                         SELECT k2.client_id, k2.sku, o.block_start, o.units
-                           FROM backorder.sku k2
-                          CROSS JOIN LATERAL (SELECT h.block_start, h.units FROM backorder.demand_summary h
-                                               WHERE h.client_id = k2.client_id AND h.sku = k2.sku
-                                                 AND h.block_start <= p_as_of - (365 + 32)
-                                               LIMIT 1) o) b
-                  WHERE backorder.demand_summary_applies()
+      -- Demand: from the summary when its days are the session's (its rows before as_of: those
+      -- of the window, and older ones, which say there was demand before the window), else from
+      -- one pass over order lines.  One-time filters run only one of the two branches.
+      LEFT JOIN (SELECT h.client_id, h.sku,
+                        backorder.demand_forecast(h.block_start, h.units, (SELECT p_as_of), 365) AS fc
+                   FROM backorder.demand_summary h
+                  WHERE h.block_start < p_as_of AND backorder.demand_summary_applies()
                   GROUP BY 1, 2
                  UNION ALL
                  SELECT l.client_id, l.sku,

@@ -207,11 +207,6 @@ summary_add(const char *client_id, const Contribution *c, int32 units)
 				 4, sub_types, values, NULL, 0);
 }
 
-typedef struct LineChange
-{
-	TriggerData *td;
-} LineChange;
-
 static bool
 same_key(const Contribution *a, const Contribution *b)
 {
@@ -222,7 +217,7 @@ same_key(const Contribution *a, const Contribution *b)
 static void
 line_change_work(void *arg)
 {
-	TriggerData *td = ((LineChange *) arg)->td;
+	TriggerData *td = arg;
 	TupleDesc	desc = td->tg_relation->rd_att;
 	HeapTuple	old_tuple = NULL,
 				new_tuple = NULL;
@@ -265,15 +260,13 @@ Datum
 backorder_demand_summary(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	LineChange	change;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "backorder.demand_summary: not called by trigger manager");
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "backorder.demand_summary: must be fired AFTER ... FOR EACH ROW");
 
-	change.td = td;
-	engine_run(line_change_work, &change);
+	engine_run(line_change_work, td);
 	return PointerGetDatum(NULL);
 }
 

@@ -7,7 +7,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET TimeZone = 'UTC';
 SET backorder.now = '2024-03-01 09:00+00';
-SELECT plan(28);
+SELECT plan(29);
 
 CREATE FUNCTION pg_temp.place(p_order text, p_placed_at timestamptz, p_lines text)
 RETURNS void LANGUAGE sql AS $$
@@ -169,6 +169,8 @@ SELECT throws_ok($$SELECT backorder.set_demand_time_zone('Mars/Olympus_Mons')$$,
                  'time zone "Mars/Olympus_Mons" is not recognized', 'an unknown zone: 22023');
 SELECT throws_ok($$UPDATE backorder.demand_summary SET units[1] = 0 WHERE client_id = 'fs'$$, '428C9',
                  'backorder.demand_summary is maintained by the engine', 'apps cannot write the summary: 428C9');
+SELECT throws_ok($$UPDATE backorder.demand_summary_zone SET time_zone = 'UTC'$$, '428C9',
+                 'backorder.demand_summary_zone is maintained by the engine', 'nor its zone: 428C9');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'all invariants hold');
 
 SELECT * FROM finish();

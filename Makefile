@@ -19,6 +19,7 @@ OBJS = \
 	src/split.o \
 	src/split_plan.o \
 	src/split_apply.o \
+	src/demand_summary.o \
 	src/forecast_aggs.o \
 	src/forecast.o
 

@@ -33,8 +33,9 @@
  *
  * backorder.demand_series(placed_at, qty, as_of, history_days) turns order
  * lines, in any order, into one SKU's daily demand series with explicit
- * zero days: the aggregate behind the stockout_risk view's single pass over
- * order lines.
+ * zero days.  demand_forecast(block_start, units, as_of, history_days) builds
+ * the same series from backorder.demand_summary's 32-day rows: what the
+ * stockout_risk view reads.
  */
 #include "postgres.h"
 
@@ -66,6 +67,7 @@ PG_FUNCTION_INFO_V1(backorder_profile_serialize);
 PG_FUNCTION_INFO_V1(backorder_profile_deserialize);
 PG_FUNCTION_INFO_V1(backorder_profile_final);
 PG_FUNCTION_INFO_V1(backorder_series_trans);
+PG_FUNCTION_INFO_V1(backorder_series_block_trans);
 PG_FUNCTION_INFO_V1(backorder_series_combine);
 PG_FUNCTION_INFO_V1(backorder_series_serialize);
 PG_FUNCTION_INFO_V1(backorder_series_deserialize);
@@ -821,6 +823,54 @@ backorder_series_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	PG_RETURN_POINTER(series_add(agg_context(fcinfo, "backorder_series_trans"), st, day, qty));
+}
+
+/*
+ * Transition of demand_forecast over demand_summary rows: the units of the
+ * days block_start, block_start + 1, ... (days of the summary's zone, so no
+ * time zone arithmetic here).  Same state as the order-line transition.
+ */
+Datum
+backorder_series_block_trans(PG_FUNCTION_ARGS)
+{
+	SeriesState *st = PG_ARGISNULL(0) ? series_start(fcinfo) : (SeriesState *) PG_GETARG_POINTER(0);
+	MemoryContext ctx = agg_context(fcinfo, "backorder_series_block_trans");
+	ArrayType  *a;
+	const int32 *units;
+	int			n,
+				i;
+	DateADT		start,
+				window_start;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	start = PG_GETARG_DATEADT(1);
+	a = PG_GETARG_ARRAYTYPE_P(2);
+	if (ARR_ELEMTYPE(a) != INT4OID || ARR_NDIM(a) > 1 || ARR_HASNULL(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("units must be a one-dimensional integer array without NULLs"),
+				 errhint("Pass backorder.demand_summary.units.")));
+	if (DATE_NOT_FINITE(start))
+		PG_RETURN_POINTER(st);
+	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	units = (const int32 *) ARR_DATA_PTR(a);
+	window_start = st->as_of - st->history;
+	for (i = 0; i < n && start + i < st->as_of; i++)
+	{
+		if (units[i] == 0)
+			continue;
+		if (units[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("demand must not be negative, got %d", units[i]),
+					 errhint("Pass units ordered (0 or more).")));
+		if (start + i < window_start)
+			st->before_window = true;
+		else
+			st = series_add(ctx, st, start + i - window_start, units[i]);
+	}
+	PG_RETURN_POINTER(st);
 }
 
 Datum

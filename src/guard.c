@@ -507,6 +507,12 @@ backorder_guard_row(PG_FUNCTION_ARGS)
 	if (strcmp(table, "order_line") == 0)
 		return PointerGetDatum(guard_order_line(td));
 
+	if (strncmp(table, "demand_summary", strlen("demand_summary")) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("backorder.%s is maintained by the engine", table),
+				 errhint("It follows backorder.order_line by itself; backorder.rebuild_demand_summary() recomputes it and backorder.set_demand_time_zone() changes its zone.")));
+
 	/* stock, order_hold, order_event: engine only */
 	ereport(ERROR,
 			(errcode(ERRCODE_GENERATED_ALWAYS),

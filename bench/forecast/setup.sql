@@ -6,7 +6,8 @@
 -- The history is loaded with the engine's triggers off (session_replication_role = replica,
 -- superuser only): rows are written as the engine would have left them (orders shipped or
 -- cancelled, lines carrying the order's placed_at), which takes seconds instead of replaying
--- a million orders through intake.  Only the bench does this.
+-- a million orders through intake.  Only the bench does this; rebuild_demand_summary() then
+-- computes the demand summary the triggers would have kept.
 \set ON_ERROR_STOP 1
 SET session_replication_role = replica;
 SET backorder.now = '2024-12-31 12:00+00';
@@ -58,6 +59,10 @@ INSERT INTO backorder.demand_surge (client_id, sku, starts_on, ends_on, multipli
 VALUES ('bench', NULL, '2025-01-10', '2025-01-20', 1.5, 'January sale');
 
 RESET session_replication_role;
+-- the engine's triggers were off: compute the demand summary they would have kept
+\o /dev/null
+SELECT backorder.rebuild_demand_summary();
+\o
 VACUUM ANALYZE backorder.orders, backorder.order_line, backorder.stock, backorder.stock_movement,
-               backorder.inbound, backorder.sku, backorder.demand_surge;
+               backorder.inbound, backorder.sku, backorder.demand_surge, backorder.demand_summary;
 SELECT count(*) AS order_lines, count(DISTINCT sku) AS skus FROM backorder.order_line;

@@ -240,6 +240,34 @@ CREATE UNLOGGED TABLE backorder.settle_request (
 COMMENT ON TABLE backorder.settle_request IS 'Internal: a transaction''s request to settle the orders it touched, at commit.  Always empty outside a transaction.';
 COMMENT ON COLUMN backorder.settle_request.requested_at IS 'When the request was made.';
 
+-- Daily demand per SKU and warehouse, for forecasting (77_forecast.sql): kept by the engine from
+-- order-line changes (src/demand_summary.c), so stockout_risk reads one row per SKU, warehouse
+-- and 32 days instead of every order line.
+CREATE TABLE backorder.demand_summary (
+    client_id    text NOT NULL,
+    sku          text NOT NULL,
+    location_id  text NOT NULL,
+    block_start  date NOT NULL,
+    units        integer[] NOT NULL CHECK (cardinality(units) = 32),
+    PRIMARY KEY (client_id, sku, block_start, location_id),
+    FOREIGN KEY (client_id, sku) REFERENCES backorder.sku
+);
+COMMENT ON TABLE backorder.demand_summary IS 'engine: units ordered per SKU, warehouse and calendar day (orders not cancelled, backordered units included, by placed_at in the zone backorder.demand_time_zone()), 32 days a row.  Kept from order-line changes; read-only to apps; rebuilt by backorder.rebuild_demand_summary().';
+COMMENT ON COLUMN backorder.demand_summary.client_id IS 'Tenant.';
+COMMENT ON COLUMN backorder.demand_summary.sku IS 'SKU.';
+COMMENT ON COLUMN backorder.demand_summary.location_id IS 'Warehouse the lines are placed at.';
+COMMENT ON COLUMN backorder.demand_summary.block_start IS 'First of the 32 days of the row: 2000-01-01 plus a multiple of 32 days.';
+COMMENT ON COLUMN backorder.demand_summary.units IS 'Units ordered on block_start + i - 1 for i = 1..32.  A row with no units is deleted.';
+
+-- The zone whose calendar days demand_summary counts; no row: UTC.
+CREATE TABLE backorder.demand_summary_zone (
+    one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+    time_zone  text NOT NULL
+);
+COMMENT ON TABLE backorder.demand_summary_zone IS 'engine: the time zone of backorder.demand_summary''s days (one row; none means UTC).  Change it with backorder.set_demand_time_zone().';
+COMMENT ON COLUMN backorder.demand_summary_zone.one IS 'Always true: at most one row.';
+COMMENT ON COLUMN backorder.demand_summary_zone.time_zone IS 'IANA zone name, as SHOW TimeZone spells it.';
+
 -- pg_dump keeps user data of extension tables only when they are registered.
 SELECT pg_catalog.pg_extension_config_dump('backorder.client', '');
 SELECT pg_catalog.pg_extension_config_dump('backorder.location', '');
@@ -251,3 +279,5 @@ SELECT pg_catalog.pg_extension_config_dump('backorder.stock_movement', '');
 SELECT pg_catalog.pg_extension_config_dump('backorder.inbound', '');
 SELECT pg_catalog.pg_extension_config_dump('backorder.order_hold', '');
 SELECT pg_catalog.pg_extension_config_dump('backorder.order_event', '');
+SELECT pg_catalog.pg_extension_config_dump('backorder.demand_summary', '');
+SELECT pg_catalog.pg_extension_config_dump('backorder.demand_summary_zone', '');

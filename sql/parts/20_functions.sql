@@ -79,3 +79,23 @@ CREATE FUNCTION backorder.ledger() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_ledger';
 COMMENT ON FUNCTION backorder.ledger() IS
     'Trigger on stock_movement: applies the row to stock, allocates new units to waiting lines, takes back units when on_hand falls below allocated.';
+
+-- The demand summary for forecasting (src/demand_summary.c; table in 10_tables.sql).
+CREATE FUNCTION backorder.demand_time_zone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT z.time_zone FROM backorder.demand_summary_zone z), 'UTC')
+$$;
+COMMENT ON FUNCTION backorder.demand_time_zone() IS
+    'The time zone whose calendar days backorder.demand_summary counts (default UTC; change it with backorder.set_demand_time_zone).';
+CREATE FUNCTION backorder.demand_summary() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_demand_summary';
+COMMENT ON FUNCTION backorder.demand_summary() IS
+    'Trigger on order_line: moves a line''s units in backorder.demand_summary when its contribution to demand changes (placed, cancelled, qty, SKU, warehouse or placed_at edited, deleted).';
+CREATE FUNCTION backorder.rebuild_demand_summary() RETURNS bigint
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_rebuild_demand_summary';
+COMMENT ON FUNCTION backorder.rebuild_demand_summary() IS
+    'Recomputes backorder.demand_summary from order lines (after loading lines with the engine''s triggers off, say), under the edit lock held exclusively.  Returns the rows written.';
+CREATE FUNCTION backorder.set_demand_time_zone(p_time_zone text) RETURNS bigint
+    LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_set_demand_time_zone';
+COMMENT ON FUNCTION backorder.set_demand_time_zone(text) IS
+    'Sets the time zone whose calendar days backorder.demand_summary counts and rebuilds it; stockout_risk reads the summary in sessions whose TimeZone is that zone, order lines otherwise.  Returns the rows written.';

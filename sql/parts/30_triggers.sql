@@ -39,3 +39,23 @@ CREATE TRIGGER ledger BEFORE INSERT ON backorder.stock_movement
 -- Settling touched orders, once per transaction, at commit.
 CREATE CONSTRAINT TRIGGER settle AFTER INSERT ON backorder.settle_request
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION backorder.settle();
+
+-- Daily demand for forecasting: only changes of a line's contribution reach the trigger
+-- (a line is demand while allocated > 0, shipped > 0 or waiting; src/demand_summary.c).
+CREATE TRIGGER demand_summary AFTER INSERT ON backorder.order_line
+    FOR EACH ROW WHEN (NEW.placed_at IS NOT NULL AND (NEW.allocated > 0 OR NEW.shipped > 0 OR NEW.waiting))
+    EXECUTE FUNCTION backorder.demand_summary();
+CREATE TRIGGER demand_summary_delete AFTER DELETE ON backorder.order_line
+    FOR EACH ROW WHEN (OLD.placed_at IS NOT NULL AND (OLD.allocated > 0 OR OLD.shipped > 0 OR OLD.waiting))
+    EXECUTE FUNCTION backorder.demand_summary();
+CREATE TRIGGER demand_summary_update AFTER UPDATE ON backorder.order_line
+    FOR EACH ROW WHEN ((OLD.sku, OLD.qty, OLD.location_id, OLD.placed_at,
+                        OLD.allocated > 0 OR OLD.shipped > 0 OR OLD.waiting)
+                       IS DISTINCT FROM
+                       (NEW.sku, NEW.qty, NEW.location_id, NEW.placed_at,
+                        NEW.allocated > 0 OR NEW.shipped > 0 OR NEW.waiting))
+    EXECUTE FUNCTION backorder.demand_summary();
+CREATE TRIGGER guard BEFORE INSERT OR UPDATE OR DELETE ON backorder.demand_summary
+    FOR EACH ROW EXECUTE FUNCTION backorder.guard_row();
+CREATE TRIGGER guard BEFORE INSERT OR UPDATE OR DELETE ON backorder.demand_summary_zone
+    FOR EACH ROW EXECUTE FUNCTION backorder.guard_row();

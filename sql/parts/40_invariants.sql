@@ -115,6 +115,26 @@ AS $$
                           WHERE e.client_id = o.client_id AND e.order_id = o.order_id
                             AND e.event = o.status) ev ON true
      WHERE o.status IN ('shipped', 'cancelled') AND ev.n <> 1
+    UNION ALL
+    -- 8. demand_summary = the units of the lines that are demand (allocated, shipped or
+    --    waiting) per SKU, warehouse and day of placed_at in the summary's zone; no empty rows
+    SELECT 8, coalesce(e.client_id, s.client_id),
+           coalesce(e.sku, s.sku) || '@' || coalesce(e.location_id, s.location_id) || ' ' || coalesce(e.day, s.day),
+           format('lines %s, demand_summary %s', coalesce(e.units, 0), coalesce(s.units, 0))
+      FROM (SELECT l.client_id, l.sku, coalesce(l.location_id, '') AS location_id,
+                   (l.placed_at AT TIME ZONE backorder.demand_time_zone())::date AS day, sum(l.qty) AS units
+              FROM backorder.order_line l
+             WHERE (l.allocated > 0 OR l.shipped > 0 OR l.waiting) AND l.sku IS NOT NULL AND isfinite(l.placed_at)
+             GROUP BY 1, 2, 3, 4) e
+      FULL JOIN (SELECT d.client_id, d.sku, d.location_id, d.block_start + (u.i::integer - 1) AS day, u.units
+                   FROM backorder.demand_summary d, unnest(d.units) WITH ORDINALITY u(units, i)
+                  WHERE u.units <> 0) s
+        ON s.client_id = e.client_id AND s.sku = e.sku AND s.location_id = e.location_id AND s.day = e.day
+     WHERE coalesce(e.units, 0) <> coalesce(s.units, 0)
+    UNION ALL
+    SELECT 8, d.client_id, d.sku || '@' || d.location_id || ' ' || d.block_start, 'demand_summary row without units'
+      FROM backorder.demand_summary d
+     WHERE 0 = ALL (d.units)
 $$;
 COMMENT ON FUNCTION backorder.check_invariants() IS
-    'One row per violated invariant (DESIGN.md 1-7): invariant number, client, the object (SKU@location, order, line or hold) and what is wrong.  No rows: consistent.';
+    'One row per violated invariant (DESIGN.md 1-7; 8: the demand summary matches the order lines): invariant number, client, the object (SKU@location, order, line or hold) and what is wrong.  No rows: consistent.';

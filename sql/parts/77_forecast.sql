@@ -199,6 +199,27 @@ COMMENT ON AGGREGATE backorder.demand_forecast(timestamptz, integer, date, integ
 COMMENT ON AGGREGATE backorder.demand_forecast(timestamptz, integer, date, integer, text, float8, float8) IS
     'backorder.series_forecast(backorder.demand_series(...), method, alpha, beta) in one step; method, alpha and beta are read from the first row of each group.';
 
+CREATE FUNCTION backorder.series_block_trans(internal, date, integer[], date, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'backorder_series_block_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION backorder.series_block_trans(internal, date, integer[], date, integer) IS 'Internal: transition of backorder.demand_forecast over demand_summary rows.';
+CREATE AGGREGATE backorder.demand_forecast(block_start date, units integer[], as_of date, history_days integer) (
+    SFUNC = backorder.series_block_trans, STYPE = internal, SSPACE = 400,
+    FINALFUNC = backorder.series_forecast_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = backorder.series_combine,
+    SERIALFUNC = backorder.series_serialize, DESERIALFUNC = backorder.series_deserialize,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE backorder.demand_forecast(date, integer[], date, integer) IS
+    'The classified daily forecast from backorder.demand_summary rows (units of the days from block_start on), rows in any order: what stockout_risk runs.  Same series, and so the same result, as demand_forecast over the order lines in the summary''s time zone.';
+
+-- True when the session counts days in the summary's zone: stockout_risk then reads
+-- demand_summary, else the order lines (same figures, slower).
+CREATE FUNCTION backorder.demand_summary_applies() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.current_setting('TimeZone') = backorder.demand_time_zone()
+$$;
+COMMENT ON FUNCTION backorder.demand_summary_applies() IS
+    'Whether the session''s TimeZone is the demand summary''s zone (backorder.demand_time_zone()), so that its days are the session''s days.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Projection and probability (src/forecast.c): pure functions of their arguments.
 
@@ -363,8 +384,8 @@ COMMENT ON FUNCTION backorder.demand_surge(text, text, date, date, float8, float
 -- left out, backordered units included.  A line tells by itself whether its order was cancelled:
 -- the engine keeps every line of an open order allocated or waiting and every line of a shipped
 -- order shipped (invariants 3 and 5), and leaves a cancelled order's lines with none of the three;
--- so "allocated > 0 OR shipped > 0 OR waiting" selects demand without joining orders, which keeps
--- the stockout_risk view a single pass over order lines.  Lines never placed at a warehouse (an
+-- so "allocated > 0 OR shipped > 0 OR waiting" selects demand without joining orders (the same
+-- test keeps backorder.demand_summary).  Lines never placed at a warehouse (an
 -- unknown SKU, or an order still inside its inserting transaction) are not demand yet.
 -- Stock on a day comes from the ledger: on_hand summed over warehouses; a day is in stock unless
 -- on_hand was 0 (or less) all day.
@@ -509,8 +530,10 @@ COMMENT ON FUNCTION backorder.sku_demand_forecast(text, text, date, text, float8
 -- stockout_risk_at() is the one query behind the view stockout_risk, stockout_forecast() and
 -- refresh_alerts().  Its body is SQL-standard (BEGIN ATOMIC): names are bound when it is created,
 -- so it needs no pinned search_path, and such a function is inlined into the calling query, so
--- that stockout_forecast()'s client and SKU reach the scans as index conditions and the view plans
--- as a single (parallel) pass over order lines.
+-- that stockout_forecast()'s client and SKU reach the scans as index conditions.  Demand comes
+-- from backorder.demand_summary (10_tables.sql, src/demand_summary.c): about 13 rows per SKU,
+-- warehouse and year instead of every order line; in a session whose TimeZone is not the
+-- summary's, from one (parallel) pass over order lines, which gives the same rows.
 
 CREATE FUNCTION backorder.stockout_risk_at(p_as_of date)
 RETURNS TABLE (
@@ -593,10 +616,20 @@ BEGIN ATOMIC
                            FROM backorder.inbound j WHERE j.received_at IS NULL) i
                   GROUP BY 1, 2) ib
              ON ib.client_id = s.client_id AND ib.sku = s.sku
-      LEFT JOIN (SELECT l.client_id, l.sku,
+      -- Demand: from the summary when its days are the session's (its rows before as_of: those
+      -- of the window, and older ones, which say there was demand before the window), else from
+      -- one pass over order lines.  One-time filters run only one of the two branches.
+      LEFT JOIN (SELECT h.client_id, h.sku,
+                        backorder.demand_forecast(h.block_start, h.units, (SELECT p_as_of), 365) AS fc
+                   FROM backorder.demand_summary h
+                  WHERE h.block_start < p_as_of AND backorder.demand_summary_applies()
+                  GROUP BY 1, 2
+                 UNION ALL
+                 SELECT l.client_id, l.sku,
                         backorder.demand_forecast(l.placed_at, l.qty, (SELECT p_as_of), 365) AS fc
                    FROM backorder.order_line l
-                  WHERE l.allocated > 0 OR l.shipped > 0 OR l.waiting   -- not cancelled (see above)
+                  WHERE (l.allocated > 0 OR l.shipped > 0 OR l.waiting)   -- not cancelled (see above)
+                    AND NOT backorder.demand_summary_applies()
                   GROUP BY 1, 2) d
              ON d.client_id = s.client_id AND d.sku = s.sku
       -- SKUs with a method override (few) read their lines again; the function is strict, so

@@ -84,6 +84,8 @@ GRANT USAGE ON SCHEMA backorder TO backorder_reader, backorder_app, @extowner@;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA backorder FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA backorder TO @extowner@, backorder_app;
 GRANT EXECUTE ON FUNCTION backorder.now(), backorder.session_clients() TO backorder_reader;
+-- Rebuilding the demand summary locks out every engine path: the administrator's call.
+REVOKE EXECUTE ON FUNCTION backorder.rebuild_demand_summary(), backorder.set_demand_time_zone(text) FROM backorder_app;
 
 -- The views of 76_views.sql.  Another part's view may be granted to the groups once it filters by
 -- backorder.session_clients() as these do, and everything it calls works for a reader
@@ -104,6 +106,7 @@ GRANT INSERT ON backorder.stock_movement TO backorder_app;
 -- ... and what the engine writes on its behalf (the guards refuse these from the app).
 GRANT INSERT, UPDATE ON backorder.stock, backorder.order_hold TO backorder_app;
 GRANT INSERT ON backorder.order_event TO backorder_app;
+GRANT INSERT, UPDATE, DELETE ON backorder.demand_summary TO backorder_app;
 -- The internal per-transaction request tables (settle_request, ...): unlogged, always
 -- empty outside a transaction, written by the engine's deferred triggers.
 DO $$

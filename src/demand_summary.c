@@ -1,0 +1,368 @@
+/*
+ * demand_summary.c — daily demand per SKU and warehouse, kept up to date
+ * from order-line changes, so that stockout_risk reads one small row per
+ * SKU, warehouse and 32 days instead of every order line.
+ *
+ * A line is demand (forecasting's definition, 77_forecast.sql) when its
+ * order is not cancelled — allocated > 0, shipped > 0 or waiting — counted
+ * on the day of its placed_at.  backorder.demand_summary holds, per
+ * (client_id, sku, block_start, location_id), the units of the 32 days from
+ * block_start (a multiple of 32 days from 2000-01-01) as integer[32]; days
+ * are calendar days of the summary's time zone (backorder.demand_time_zone(),
+ * default UTC).  A row whose 32 days are all 0 is deleted, so "the SKU had
+ * demand before day D" is "a row starts before D".
+ *
+ * Maintenance is one AFTER ROW trigger on order_line (30_triggers.sql), whose
+ * WHEN clauses let through only changes of a line's contribution (qty, sku,
+ * location, placed_at, or the demand test flipping: intake placing a line,
+ * cancel_order, a qty or placed_at edit, a deleted line, a split).  It
+ * subtracts the old contribution and adds the new one, in the statement that
+ * changed the line, so the summary commits or rolls back with it and a
+ * transaction sees its own changes.
+ *
+ * Locking.  The summary row of (sku, location) is written only by a
+ * transaction that holds the stock row of that SKU and location (every
+ * engine path that places, cancels or splits lines holds it: DESIGN.md,
+ * "every path that changes allocated holds the stock row") or the edit lock
+ * exclusively (app UPDATE/DELETE of orders and lines, which no engine path
+ * can run beside).  So nobody ever waits for a summary row: its lock adds no
+ * edge to the wait-for graph, and the locking rule stays deadlock-free.  This
+ * is why the key has the location although forecasting pools warehouses: a
+ * per-SKU row would make two warehouses' intakes of one SKU wait for each
+ * other.
+ *
+ * Rebuilding (backorder.rebuild_demand_summary, set_demand_time_zone) takes
+ * the edit lock exclusively and recomputes every row from order lines.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "pgtime.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_demand_summary);
+PG_FUNCTION_INFO_V1(backorder_rebuild_demand_summary);
+PG_FUNCTION_INFO_V1(backorder_set_demand_time_zone);
+
+#define BLOCK_DAYS 32
+
+/* One line's contribution to the summary. */
+typedef struct Contribution
+{
+	bool		counts;
+	char	   *sku;
+	char	   *location_id;
+	DateADT		day;
+	int32		qty;
+} Contribution;
+
+/*
+ * The summary's time zone, read once per transaction: it changes only under
+ * the edit lock held exclusively, and every transaction that writes the
+ * summary holds the edit lock (shared or exclusive) until it ends.
+ */
+static pg_tz *zone = NULL;
+static LocalTransactionId zone_lxid = InvalidLocalTransactionId;
+
+static pg_tz *
+summary_zone(void)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *name;
+
+	if (zone != NULL && zone_lxid == MyProc->lxid)
+		return zone;
+	run_plan(&plan, "SELECT backorder.demand_time_zone()", 0, NULL, NULL, NULL, 1);
+	name = spi_text(0, 1);
+	zone = pg_tzset(name);
+	if (zone == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" of the demand summary is not recognized", name),
+				 errhint("Set a known zone with SELECT backorder.set_demand_time_zone('Europe/Berlin'), say.")));
+	zone_lxid = MyProc->lxid;
+	return zone;
+}
+
+/* The local day of ts in tz. */
+static DateADT
+local_day(TimestampTz ts, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+
+	if (timestamp2tm(ts, &offset, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("placed_at out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+}
+
+static Datum
+column(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+{
+	return SPI_getbinval(tuple, desc, SPI_fnumber(desc, name), isnull);
+}
+
+static void
+contribution(HeapTuple tuple, TupleDesc desc, Contribution *c)
+{
+	bool		isnull;
+	Datum		v;
+	TimestampTz placed_at;
+	bool		demand;
+
+	c->counts = false;
+	v = column(tuple, desc, "placed_at", &isnull);
+	if (isnull)
+		return;
+	placed_at = DatumGetTimestampTz(v);
+	if (TIMESTAMP_NOT_FINITE(placed_at))
+		return;
+	c->sku = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "sku"));
+	if (c->sku == NULL)
+		return;
+	demand = DatumGetInt32(column(tuple, desc, "allocated", &isnull)) > 0 ||
+		DatumGetInt32(column(tuple, desc, "shipped", &isnull)) > 0 ||
+		DatumGetBool(column(tuple, desc, "waiting", &isnull));
+	if (!demand)
+		return;
+	/* a line that is demand is placed at a warehouse; "" keeps the key total if one is not */
+	c->location_id = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "location_id"));
+	if (c->location_id == NULL)
+		c->location_id = "";
+	c->qty = DatumGetInt32(column(tuple, desc, "qty", &isnull));
+	c->day = local_day(placed_at, summary_zone());
+	c->counts = true;
+}
+
+/* Adds units (may be negative) to one day of the summary. */
+static void
+summary_add(const char *client_id, const Contribution *c, int32 units)
+{
+	static SPIPlanPtr add_plan = NULL;
+	static SPIPlanPtr sub_plan = NULL;
+	static SPIPlanPtr drop_plan = NULL;
+	static const Oid add_types[7] = {TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4ARRAYOID, INT4OID, INT4OID};
+	static const Oid sub_types[6] = {TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4OID, INT4OID};
+	int32		offset = c->day % BLOCK_DAYS;
+	DateADT		block_start;
+	int32		index;
+	Datum		values[7];
+
+	if (offset < 0)
+		offset += BLOCK_DAYS;	/* days before 2000-01-01 */
+	block_start = c->day - offset;
+	index = offset + 1;
+
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(c->sku);
+	values[2] = text_datum(c->location_id);
+	values[3] = DateADTGetDatum(block_start);
+	if (units > 0)
+	{
+		int32		days[BLOCK_DAYS] = {0};
+
+		days[offset] = units;
+		values[4] = int4_array_datum(days, BLOCK_DAYS);
+		values[5] = Int32GetDatum(index);
+		values[6] = Int32GetDatum(units);
+		run_plan(&add_plan,
+				 "INSERT INTO backorder.demand_summary AS s (client_id, sku, location_id, block_start, units)"
+				 " VALUES ($1, $2, $3, $4, $5)"
+				 " ON CONFLICT (client_id, sku, block_start, location_id)"
+				 " DO UPDATE SET units[$6] = s.units[$6] + $7",
+				 7, add_types, values, NULL, 0);
+		return;
+	}
+	values[4] = Int32GetDatum(index);
+	values[5] = Int32GetDatum(units);
+	run_plan(&sub_plan,
+			 "UPDATE backorder.demand_summary s SET units[$5] = s.units[$5] + $6"
+			 " WHERE s.client_id = $1 AND s.sku = $2 AND s.block_start = $4 AND s.location_id = $3"
+			 " RETURNING s.units[$5] >= 0, 0 = ALL (s.units)",
+			 6, sub_types, values, NULL, 1);
+	if (SPI_processed == 0 || !spi_bool(0, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("demand summary of SKU \"%s\" at \"%s\" is missing units of %s",
+						c->sku, c->location_id,
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(c->day)))),
+				 errdetail("backorder.demand_summary no longer matches backorder.order_line."),
+				 errhint("Run SELECT backorder.rebuild_demand_summary(); and report how it happened.")));
+	if (spi_bool(0, 2))
+		run_plan(&drop_plan,
+				 "DELETE FROM backorder.demand_summary s"
+				 " WHERE s.client_id = $1 AND s.sku = $2 AND s.block_start = $4 AND s.location_id = $3",
+				 4, sub_types, values, NULL, 0);
+}
+
+static bool
+same_key(const Contribution *a, const Contribution *b)
+{
+	return a->day == b->day && strcmp(a->sku, b->sku) == 0 &&
+		strcmp(a->location_id, b->location_id) == 0;
+}
+
+static void
+line_change_work(void *arg)
+{
+	TriggerData *td = arg;
+	TupleDesc	desc = td->tg_relation->rd_att;
+	HeapTuple	old_tuple = NULL,
+				new_tuple = NULL;
+	Contribution old_c = {0},
+				new_c = {0};
+	char	   *client_id;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		new_tuple = td->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		old_tuple = td->tg_trigtuple;
+	else
+	{
+		old_tuple = td->tg_trigtuple;
+		new_tuple = td->tg_newtuple;
+	}
+	if (old_tuple)
+		contribution(old_tuple, desc, &old_c);
+	if (new_tuple)
+		contribution(new_tuple, desc, &new_c);
+	client_id = SPI_getvalue(new_tuple ? new_tuple : old_tuple, desc, SPI_fnumber(desc, "client_id"));
+
+	if (old_c.counts && new_c.counts && same_key(&old_c, &new_c))
+	{
+		if (new_c.qty != old_c.qty)
+			summary_add(client_id, &new_c, new_c.qty - old_c.qty);
+		return;
+	}
+	if (old_c.counts)
+		summary_add(client_id, &old_c, -old_c.qty);
+	if (new_c.counts)
+		summary_add(client_id, &new_c, new_c.qty);
+}
+
+/*
+ * backorder.demand_summary() — AFTER INSERT/UPDATE/DELETE ... FOR EACH ROW on
+ * order_line (the WHEN clauses pass only contribution changes).
+ */
+Datum
+backorder_demand_summary(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.demand_summary: not called by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "backorder.demand_summary: must be fired AFTER ... FOR EACH ROW");
+
+	engine_run(line_change_work, td);
+	return PointerGetDatum(NULL);
+}
+
+/* Recomputes every summary row from order lines, in the summary's zone. */
+static void
+rebuild_work(void *arg)
+{
+	static SPIPlanPtr delete_plan = NULL;
+	static SPIPlanPtr insert_plan = NULL;
+
+	run_plan(&delete_plan, "DELETE FROM backorder.demand_summary", 0, NULL, NULL, NULL, 0);
+	run_plan(&insert_plan,
+			 "WITH d AS ("
+			 "  SELECT l.client_id, l.sku, coalesce(l.location_id, '') AS location_id,"
+			 "         (l.placed_at AT TIME ZONE backorder.demand_time_zone())::date - date '2000-01-01' AS n,"
+			 "         sum(l.qty)::integer AS units"
+			 "    FROM backorder.order_line l"
+			 "   WHERE (l.allocated > 0 OR l.shipped > 0 OR l.waiting)"
+			 "     AND l.sku IS NOT NULL AND isfinite(l.placed_at)"
+			 "   GROUP BY 1, 2, 3, 4),"
+			 " b AS ("
+			 "  SELECT d.client_id, d.sku, d.location_id, d.n - (d.n % 32 + 32) % 32 AS block_n,"
+			 "         (d.n % 32 + 32) % 32 + 1 AS i, d.units"
+			 "    FROM d WHERE d.units > 0)"
+			 "INSERT INTO backorder.demand_summary (client_id, sku, location_id, block_start, units)"
+			 "SELECT b.client_id, b.sku, b.location_id, date '2000-01-01' + b.block_n,"
+			 "       (SELECT array_agg(coalesce(u.units, 0) ORDER BY g.i)"
+			 "          FROM generate_series(1, 32) g(i)"
+			 "          LEFT JOIN unnest(array_agg(b.i), array_agg(b.units)) u(i, units) ON u.i = g.i)"
+			 "  FROM b GROUP BY b.client_id, b.sku, b.location_id, b.block_n",
+			 0, NULL, NULL, NULL, 0);
+	*(uint64 *) arg = SPI_processed;
+}
+
+/*
+ * backorder.rebuild_demand_summary() returns bigint: rows written.
+ */
+Datum
+backorder_rebuild_demand_summary(PG_FUNCTION_ARGS)
+{
+	uint64		rows = 0;
+
+	edit_lock_exclusive();		/* before engine_run's shared one: no engine path beside us */
+	engine_run(rebuild_work, &rows);
+	PG_RETURN_INT64((int64) rows);
+}
+
+typedef struct ZoneChange
+{
+	char	   *name;
+	uint64		rows;
+} ZoneChange;
+
+static void
+set_zone_work(void *arg)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	ZoneChange *z = arg;
+	Datum		values[1];
+
+	values[0] = text_datum(z->name);
+	run_plan(&plan,
+			 "INSERT INTO backorder.demand_summary_zone (time_zone) VALUES ($1)"
+			 " ON CONFLICT (one) DO UPDATE SET time_zone = excluded.time_zone",
+			 1, types, values, NULL, 0);
+	rebuild_work(&z->rows);
+}
+
+/*
+ * backorder.set_demand_time_zone(time_zone text) returns bigint: the zone
+ * whose calendar days the summary counts; rebuilds it.  Rows written.
+ */
+Datum
+backorder_set_demand_time_zone(PG_FUNCTION_ARGS)
+{
+	ZoneChange	z;
+	pg_tz	   *tz;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("time zone must not be null"),
+				 errhint("Give an IANA time zone name such as 'Europe/Berlin'.")));
+	z.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	tz = pg_tzset(z.name);
+	if (tz == NULL || !pg_tz_acceptable(tz))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", z.name),
+				 errhint("Give an IANA time zone name such as 'Europe/Berlin' or 'America/New_York'; SELECT name FROM pg_timezone_names lists them.")));
+	/* the spelling sessions report in SHOW TimeZone, so the view can tell it applies */
+	z.name = pstrdup(pg_get_timezone_name(tz));
+	z.rows = 0;
+	edit_lock_exclusive();
+	engine_run(set_zone_work, &z);
+	zone = NULL;
+	PG_RETURN_INT64((int64) z.rows);
+}

@@ -213,6 +213,25 @@ intake_note_freed(const StockKey *key)
 	MemoryContextSwitchTo(old);
 }
 
+/* Is an order written by this transaction still to be evaluated? */
+bool
+intake_pending(void)
+{
+	HASH_SEQ_STATUS seq;
+	DirtyOrder *entry;
+
+	if (dirty_orders == NULL)
+		return false;
+	hash_seq_init(&seq, dirty_orders);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		if (entry->dirty)
+		{
+			hash_seq_term(&seq);
+			return true;
+		}
+	return false;
+}
+
 /* ---- evaluation ---- */
 
 typedef struct Line
@@ -584,10 +603,8 @@ evaluate_order(const char *client_id, const char *order_id)
 	keys = lock_order_stock(client_id, &o, freed, &n_keys, &on_hand, &allocated);
 
 	/*
-	 * Units freed by line edits in this transaction go to the queue first.
-	 * Under complete_only a serve may also grant units at other stock rows of
-	 * this evaluation (an order completed with another SKU's free stock), so
-	 * the figures of every locked row are read again after each serve.
+	 * Units freed by line edits in this transaction go to the queue first;
+	 * the figures of the locked rows are read again after each serve.
 	 */
 	foreach(lc, freed)
 	{
@@ -596,7 +613,7 @@ evaluate_order(const char *client_id, const char *order_id)
 
 		if (ki >= 0 && on_hand[ki] > allocated[ki] &&
 			serve_queue(&keys[ki], client_policy(k->client_id), on_hand[ki] - allocated[ki]) > 0)
-			lock_stock_rows(keys, n_keys, on_hand, allocated);
+			lock_stock_rows(&keys[ki], 1, &on_hand[ki], &allocated[ki]);
 	}
 
 	values[0] = text_datum(client_id);
@@ -712,6 +729,9 @@ evaluate_dirty_orders(void *arg)
 			}
 		}
 	}
+	/* complete_only's completion pass waited for the intake (deferred_settle.c). */
+	if (completion_pass_pending() && !intake_pending())
+		request_completion_pass();
 }
 
 /*

@@ -22,8 +22,10 @@
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "pg_backorder.h"
 
@@ -369,6 +371,63 @@ find_pass_row(PassRow *rows, int n, const char *client_id, char *sku, char *loca
 }
 
 /*
+ * Takes a stock row below the transaction's highest one only if that needs
+ * no wait.  SKIP LOCKED alone is not enough: when the version our snapshot
+ * sees was updated by a transaction that has committed since, PostgreSQL
+ * follows the update chain and waits for whoever holds the newest version,
+ * SKIP LOCKED or not (heap_lock_updated_tuple).  That wait, below a row we
+ * hold, could close a cycle, so it is cut short by a 1 ms lock_timeout in a
+ * subtransaction: a row that is not free at once counts as busy.
+ */
+static bool
+try_lock_below(Datum *values, int64 *available)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			guc_level = NewGUCNestLevel();
+	bool		locked = false;
+
+	(void) set_config_option("lock_timeout", "1", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		run_plan(&plan,
+				 "SELECT on_hand - allocated FROM backorder.stock"
+				 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE SKIP LOCKED",
+				 3, types, values, NULL, 1);
+		locked = SPI_processed == 1;
+		if (locked)
+			*available = spi_int64(0, 1);
+		SPI_freetuptable(SPI_tuptable);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+		locked = false;			/* it would have waited: busy */
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, guc_level);
+	return locked;
+}
+
+/*
  * Locks a stock row for the pass: waits for it if it is above every row the
  * transaction holds (rule 2), else takes it only if it is free or ours.
  * A missing row is not created: nothing is free there.
@@ -377,23 +436,23 @@ static void
 lock_pass_row(PassRow *row)
 {
 	static SPIPlanPtr wait_plan = NULL;
-	static SPIPlanPtr skip_plan = NULL;
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
 	key_values(&row->key, values);
+	row->available = 0;
 	if (stock_key_above_locked(&row->key))
+	{
 		run_plan(&wait_plan,
 				 "SELECT on_hand - allocated FROM backorder.stock"
 				 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE",
 				 3, types, values, NULL, 1);
+		row->locked = SPI_processed == 1;
+		if (row->locked)
+			row->available = spi_int64(0, 1);
+	}
 	else
-		run_plan(&skip_plan,
-				 "SELECT on_hand - allocated FROM backorder.stock"
-				 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE SKIP LOCKED",
-				 3, types, values, NULL, 1);
-	row->locked = SPI_processed == 1;
-	row->available = row->locked ? spi_int64(0, 1) : 0;
+		row->locked = try_lock_below(values, &row->available);
 	if (row->locked)
 		note_stock_locked(&row->key);
 }

@@ -18,7 +18,9 @@
  * The batch runs from a deferred constraint trigger on a one-row-per-
  * transaction request table (backorder.settle_request): PostgreSQL fires it at
  * commit, or at the end of the statement under SET CONSTRAINTS ... IMMEDIATE,
- * inside the transaction, so the work commits or rolls back with it.
+ * inside the transaction, so the work commits or rolls back with it.  Before
+ * the batch it runs complete_only's completion pass (queue.c), which may
+ * complete more orders: they join the batch.
  */
 #include "postgres.h"
 
@@ -51,6 +53,7 @@ typedef struct TouchedOrder
 /* Per-transaction state in TopTransactionContext; reset at transaction end. */
 static HTAB *touched = NULL;
 static bool settle_requested = false;
+static bool pass_after_operation = false;	/* see backorder_settle() */
 
 static void
 settle_xact_callback(XactEvent event, void *arg)
@@ -61,6 +64,7 @@ settle_xact_callback(XactEvent event, void *arg)
 	{
 		touched = NULL;
 		settle_requested = false;
+		pass_after_operation = false;
 	}
 }
 
@@ -74,7 +78,10 @@ settle_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		settle_requested = false;
+		pass_after_operation = false;
+	}
 }
 
 void
@@ -94,6 +101,13 @@ request_settle(void)
 	/* Set first: under SET CONSTRAINTS IMMEDIATE the trigger fires inside the INSERT. */
 	settle_requested = true;
 	run_plan(&plan, "INSERT INTO backorder.settle_request DEFAULT VALUES", 0, NULL, NULL, NULL, 0);
+}
+
+/* complete_only deferred a queue walk to the completion pass (queue.c). */
+void
+request_completion_pass(void)
+{
+	request_settle();
 }
 
 /* The order's entry in this transaction's touched set, created if missing. */
@@ -186,81 +200,128 @@ settle_now(const char *client_id, const char *order_id)
 		hash_search(touched, hkey, HASH_REMOVE, &found);
 }
 
+/* Settles the touched orders as one batch: locked in release order, then settled. */
+static void
+settle_batch(void)
+{
+	static SPIPlanPtr lock_plan[2];
+	static const Oid types[2] = {TEXTARRAYOID, TEXTARRAYOID};
+	HTAB	   *batch = touched;
+	long		n = hash_get_num_entries(batch);
+	char	  **clients = palloc(sizeof(char *) * n);
+	char	  **orders = palloc(sizeof(char *) * n);
+	HASH_SEQ_STATUS seq;
+	TouchedOrder *entry;
+	Datum		values[2];
+	long		i = 0;
+	uint64		r;
+
+	touched = NULL;
+	hash_seq_init(&seq, batch);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		char	   *sep = strchr(entry->key, '\x1f');
+
+		clients[i] = pnstrdup(entry->key, sep - entry->key);
+		orders[i] = pstrdup(sep + 1);
+		i++;
+	}
+
+	values[0] = text_array_datum(clients, (int) n);
+	values[1] = text_array_datum(orders, (int) n);
+	/* LockRows sits above the Sort: rows are locked in release order. */
+	run_batch_plan(lock_plan, (int) n,
+			 "SELECT o.client_id, o.order_id"
+			 "  FROM unnest($1, $2) AS t(client_id, order_id)"
+			 "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
+			 " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id"
+			 "   FOR NO KEY UPDATE OF o",
+			 2, types, values, NULL, 0);
+
+	{
+		SPITupleTable *locked = SPI_tuptable;
+		uint64		n_locked = SPI_processed;
+		char	  **lc = palloc(sizeof(char *) * (n_locked + 1));
+		char	  **lo = palloc(sizeof(char *) * (n_locked + 1));
+		SettleInput *inputs = palloc0(sizeof(SettleInput) * (n_locked + 1));
+
+		for (r = 0; r < n_locked; r++)
+		{
+			char		hkey[ORDER_KEY_LEN];
+			bool		found;
+
+			lc[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
+			lo[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
+			snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", lc[r], lo[r]);
+			settle_input(&inputs[r], hash_search(batch, hkey, HASH_FIND, &found));
+		}
+		/* In release order, all in one batch. */
+		settle_orders((int) n_locked, lc, lo, inputs);
+	}
+	hash_destroy(batch);
+}
+
 /*
- * Settles every touched order: lock them all in release order with one
- * statement, then settle each.  Settling can touch nothing new, but loop in
- * case a caller adds more while we work.
+ * Settles every touched order, batch after batch.  First the completion pass,
+ * if complete_only left it work and the transaction's intake is done (the
+ * intake asks again when it is): it takes stock rows, so it comes before any
+ * order row is locked here (rule 1), and the orders it completes are settled
+ * in the same batch.  Settling can touch nothing new, but loop in case a
+ * caller (a split rule) adds more while we work.
  */
+static void
+settle_batches(bool with_pass)
+{
+	for (;;)
+	{
+		if (with_pass && completion_pass_pending() && !intake_pending())
+			completion_pass();
+		if (touched == NULL || hash_get_num_entries(touched) == 0)
+			break;
+		settle_batch();
+	}
+}
+
+typedef struct SettleCall
+{
+	ItemPointer request;		/* the request row, or NULL */
+	bool		with_pass;
+} SettleCall;
+
 static void
 settle_touched(void *arg)
 {
-	static SPIPlanPtr lock_plan[2];
 	static SPIPlanPtr done_plan = NULL;
-	static const Oid types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	static const Oid tid_type[1] = {TIDOID};
+	SettleCall *call = arg;
 	Datum		request[1];
 
 	/* The request row has done its job. */
-	request[0] = PointerGetDatum(arg);
-	run_plan(&done_plan, "DELETE FROM backorder.settle_request WHERE ctid = $1",
-			 1, tid_type, request, NULL, 0);
-
-	while (touched != NULL && hash_get_num_entries(touched) > 0)
+	if (call->request != NULL)
 	{
-		HTAB	   *batch = touched;
-		long		n = hash_get_num_entries(batch);
-		char	  **clients = palloc(sizeof(char *) * n);
-		char	  **orders = palloc(sizeof(char *) * n);
-		HASH_SEQ_STATUS seq;
-		TouchedOrder *entry;
-		Datum		values[2];
-		long		i = 0;
-		uint64		r;
-
-		touched = NULL;
-		hash_seq_init(&seq, batch);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-		{
-			char	   *sep = strchr(entry->key, '\x1f');
-
-			clients[i] = pnstrdup(entry->key, sep - entry->key);
-			orders[i] = pstrdup(sep + 1);
-			i++;
-		}
-
-		values[0] = text_array_datum(clients, (int) n);
-		values[1] = text_array_datum(orders, (int) n);
-		/* LockRows sits above the Sort: rows are locked in release order. */
-		run_batch_plan(lock_plan, (int) n,
-				 "SELECT o.client_id, o.order_id"
-				 "  FROM unnest($1, $2) AS t(client_id, order_id)"
-				 "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
-				 " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id"
-				 "   FOR NO KEY UPDATE OF o",
-				 2, types, values, NULL, 0);
-
-		{
-			SPITupleTable *locked = SPI_tuptable;
-			uint64		n_locked = SPI_processed;
-			char	  **lc = palloc(sizeof(char *) * (n_locked + 1));
-			char	  **lo = palloc(sizeof(char *) * (n_locked + 1));
-			SettleInput *inputs = palloc0(sizeof(SettleInput) * (n_locked + 1));
-
-			for (r = 0; r < n_locked; r++)
-			{
-				char		hkey[ORDER_KEY_LEN];
-				bool		found;
-
-				lc[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
-				lo[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
-				snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", lc[r], lo[r]);
-				settle_input(&inputs[r], hash_search(batch, hkey, HASH_FIND, &found));
-			}
-			/* In release order, all in one batch. */
-			settle_orders((int) n_locked, lc, lo, inputs);
-		}
-		hash_destroy(batch);
+		request[0] = PointerGetDatum(call->request);
+		run_plan(&done_plan, "DELETE FROM backorder.settle_request WHERE ctid = $1",
+				 1, tid_type, request, NULL, 0);
 	}
+	settle_batches(call->with_pass);
+}
+
+/*
+ * Called by engine_run() when the outermost engine operation ends.  Under SET
+ * CONSTRAINTS ... IMMEDIATE the settle trigger fires inside the engine's own
+ * statements, in the middle of an operation that may still be walking a
+ * queue or hold order rows: there it settles only, and the completion pass
+ * runs here, once the operation is done, like at commit.
+ */
+void
+deferred_settle_after_operation(void)
+{
+	SettleCall	call = {NULL, true};
+
+	if (!pass_after_operation)
+		return;
+	pass_after_operation = false;
+	engine_run(settle_touched, &call);
 }
 
 /*
@@ -276,8 +337,21 @@ backorder_settle(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "backorder.settle: must be fired AFTER ... FOR EACH ROW");
 
-	settle_requested = false;	/* later statements ask again */
-	engine_run(settle_touched, &td->tg_trigtuple->t_self);
+	{
+		SettleCall	call;
+
+		/*
+		 * Fired inside an engine statement (SET CONSTRAINTS ... IMMEDIATE):
+		 * settle now, the completion pass when the operation is done.
+		 */
+		call.request = &td->tg_trigtuple->t_self;
+		call.with_pass = engine_depth == 0;
+		if (!call.with_pass && completion_pass_pending())
+			pass_after_operation = true;
+		engine_run(settle_touched, &call);
+	}
+	/* After the work: what it touches is settled by its own loop; later statements ask again. */
+	settle_requested = false;
 	return PointerGetDatum(NULL);
 }
 

@@ -213,6 +213,25 @@ intake_note_freed(const StockKey *key)
 	MemoryContextSwitchTo(old);
 }
 
+/* Is an order written by this transaction still to be evaluated? */
+bool
+intake_pending(void)
+{
+	HASH_SEQ_STATUS seq;
+	DirtyOrder *entry;
+
+	if (dirty_orders == NULL)
+		return false;
+	hash_seq_init(&seq, dirty_orders);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		if (entry->dirty)
+		{
+			hash_seq_term(&seq);
+			return true;
+		}
+	return false;
+}
+
 /* ---- evaluation ---- */
 
 typedef struct Line
@@ -584,10 +603,8 @@ evaluate_order(const char *client_id, const char *order_id)
 	keys = lock_order_stock(client_id, &o, freed, &n_keys, &on_hand, &allocated);
 
 	/*
-	 * Units freed by line edits in this transaction go to the queue first.
-	 * Under complete_only a serve may also grant units at other stock rows of
-	 * this evaluation (an order completed with another SKU's free stock), so
-	 * the figures of every locked row are read again after each serve.
+	 * Units freed by line edits in this transaction go to the queue first;
+	 * the figures of the locked rows are read again after each serve.
 	 */
 	foreach(lc, freed)
 	{
@@ -596,7 +613,7 @@ evaluate_order(const char *client_id, const char *order_id)
 
 		if (ki >= 0 && on_hand[ki] > allocated[ki] &&
 			serve_queue(&keys[ki], client_policy(k->client_id), on_hand[ki] - allocated[ki]) > 0)
-			lock_stock_rows(keys, n_keys, on_hand, allocated);
+			lock_stock_rows(&keys[ki], 1, &on_hand[ki], &allocated[ki]);
 	}
 
 	/*
@@ -710,27 +727,30 @@ evaluate_dirty_orders(void *arg)
 	if (m == 0)
 		return;
 	if (m == 1)
-	{
 		evaluate_dirty_order(clients[0], orders[0]);
-		return;
-	}
-	values[0] = text_array_datum(clients, m);
-	values[1] = text_array_datum(orders, m);
-	/* Driven by the keys: one primary-key probe per order, whatever the table's size. */
-	run_batch_plan(plan, m,
-				   "SELECT o.client_id, o.order_id"
-				   "  FROM unnest($1, $2) AS t(client_id, order_id)"
-				   "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
-				   " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id",
-				   2, types, values, NULL, 0);
+	else
 	{
-		SPITupleTable *sorted = SPI_tuptable;
-		uint64		n_sorted = SPI_processed;
+		SPITupleTable *sorted;
+		uint64		n_sorted;
 
+		values[0] = text_array_datum(clients, m);
+		values[1] = text_array_datum(orders, m);
+		/* Driven by the keys: one primary-key probe per order, whatever the table's size. */
+		run_batch_plan(plan, m,
+					   "SELECT o.client_id, o.order_id"
+					   "  FROM unnest($1, $2) AS t(client_id, order_id)"
+					   "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
+					   " ORDER BY o.priority DESC, o.placed_at, o.order_id, o.client_id",
+					   2, types, values, NULL, 0);
+		sorted = SPI_tuptable;
+		n_sorted = SPI_processed;
 		for (r = 0; r < n_sorted; r++)
 			evaluate_dirty_order(SPI_getvalue(sorted->vals[r], sorted->tupdesc, 1),
 								 SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2));
 	}
+	/* complete_only's completion pass waited for the intake (deferred_settle.c). */
+	if (completion_pass_pending() && !intake_pending())
+		request_completion_pass();
 }
 
 /*

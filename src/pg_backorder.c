@@ -56,6 +56,8 @@ _PG_init(void)
 							   0,
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("backorder");
+	stock_init();
+	queue_init();
 	intake_init();
 	deferred_settle_init();
 }
@@ -142,4 +144,8 @@ engine_run(EngineFn fn, void *arg)
 
 	AtEOXact_GUC(true, guc_level);
 	SPI_finish();
+
+	/* The outermost operation is done: work it left for its end (SET CONSTRAINTS IMMEDIATE). */
+	if (saved_depth == 0)
+		deferred_settle_after_operation();
 }

@@ -100,11 +100,22 @@ extern void stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocate
 extern void stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas, int n);
 extern int	stock_key_cmp(const void *a, const void *b);
 extern int	sort_unique_stock_keys(StockKey *keys, int n);
+extern void stock_init(void);
+extern void note_stock_locked(const StockKey *key);
+extern bool stock_key_above_locked(const StockKey *key);
 
 /* ---- queue.c ---- */
 
 /* Gives available units at a stock row to waiting lines; returns units given. */
 extern int64 serve_queue(const StockKey *key, AllocationPolicy policy, int64 available);
+
+/*
+ * complete_only: orders that need other stock rows' free units are completed
+ * by this pass, at commit, before the touched orders are settled.
+ */
+extern void queue_init(void);
+extern bool completion_pass_pending(void);
+extern void completion_pass(void);
 
 /* Takes `deficit` allocated units back from the newest unshipped orders. */
 extern void take_back(const StockKey *key, int64 deficit);
@@ -153,12 +164,19 @@ extern void note_touched(const StockKey *key, const char *order_id, int64 units)
 /* Settles one order now; the caller holds its row and all its stock rows. */
 extern void settle_now(const char *client_id, const char *order_id);
 
+/* Asks for a settle (and completion pass) at commit, after the current trigger. */
+extern void request_completion_pass(void);
+
+/* Called by engine_run() at the end of the outermost engine operation. */
+extern void deferred_settle_after_operation(void);
+
 /* ---- intake.c ---- */
 extern void intake_init(void);
 extern void intake_mark_dirty(const char *client_id, const char *order_id, bool inserted);
 extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);
+extern bool intake_pending(void);
 extern void evaluate_order(const char *client_id, const char *order_id);
 
 /* ---- split.c ---- */

@@ -9,17 +9,23 @@
  * serve_queue() under `reserve` reads only the head of the queue (at most
  * `available` lines can receive a unit), so a receipt costs what it releases,
  * not the length of the backlog.  Under `complete_only` it walks the queue and
- * grants units only to orders they make complete.
+ * grants units only to orders they make complete; orders that also need
+ * other stock rows are completed by the completion pass at commit.
  *
  * Both directions decide in C, then write all lines in one statement.  The
  * orders are settled at commit (deferred_settle.c).
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "pg_backorder.h"
 
@@ -149,21 +155,65 @@ serve_reserve(const StockKey *key, int64 available)
 }
 
 /*
- * Under complete_only an order gets units only if that makes it complete,
- * and completing it may take units from other stock rows where its other
- * lines wait.  Those rows come after or before ours in key order, so they are
- * taken only if free at once (SKIP LOCKED): waiting for them out of key order
- * could deadlock.  An order whose other row is busy is passed over now; the
- * transaction holding that row serves it.
+ * Under complete_only an order gets units only if that makes it complete.
+ * An order whose short lines all wait at this stock row is completed here
+ * and now.  One that also needs other stock rows' free units is not: those
+ * rows come before or after ours in key order, and a row taken now stays
+ * locked to commit, above rows the transaction may still lock in later
+ * statements (B7: a transaction whose movements are in key order deadlocked
+ * against another one).  So the walk stops at the first such order (the
+ * orders after it must not overtake it) and leaves this stock row to the
+ * completion pass, which runs once the transaction's statements are done
+ * (at commit, or at the end of the engine operation under SET CONSTRAINTS
+ * ... IMMEDIATE), before the touched orders are settled:
+ *
+ *   - it locks the rows it needs in key order: a row above every row the
+ *     transaction holds is waited for (rule 2 holds: nothing higher is
+ *     held), a row below is taken only if free at once (SKIP LOCKED);
+ *   - then it walks the queue of each pending row, in key order, in
+ *     release order, completing orders from the rows it holds.
+ *
+ * An order whose other row is below and busy is passed over; the holder's
+ * own pass serves it if that transaction raised the order's stock too.
  */
-typedef struct OtherRow
+
+/* Stock rows whose queue walk waits for the completion pass (TopTransactionContext). */
+static List *pending_keys = NIL;
+
+static void
+queue_xact_callback(XactEvent event, void *arg)
 {
-	StockKey	key;
-	bool		locked;			/* false: busy elsewhere, do not use */
-	int64		available;		/* left after the grants made so far */
-	Grant	   *grants;
-	int			n_grants;
-} OtherRow;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		pending_keys = NIL;		/* memory goes with TopTransactionContext */
+}
+
+void
+queue_init(void)
+{
+	RegisterXactCallback(queue_xact_callback, NULL);
+}
+
+bool
+completion_pass_pending(void)
+{
+	return pending_keys != NIL;
+}
+
+static void
+defer_to_pass(const StockKey *key)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	StockKey   *copy = palloc(sizeof(StockKey));
+
+	copy->client_id = pstrdup(key->client_id);
+	copy->sku = pstrdup(key->sku);
+	copy->location_id = pstrdup(key->location_id);
+	pending_keys = lappend(pending_keys, copy);
+	MemoryContextSwitchTo(old);
+	request_completion_pass();
+}
 
 /* Reads an order's short lines at other stock rows: (line_no, sku, location_id, need, known). */
 static void
@@ -187,47 +237,23 @@ other_short_lines(const StockKey *key, const char *order_id)
 			 4, types, values, NULL, 0);
 }
 
-/*
- * Finds or adds an other stock row, trying its lock without waiting.  Returns
- * its index: adding a row may repalloc the array, so callers keep indexes,
- * never pointers into it.
- */
-static int
-other_row(OtherRow **rows, int *n, int *cap, const char *client_id, char *sku, char *location_id)
+/* One row per waiting order at a stock row, in release order: (order_id, line_nos, needs, need). */
+static void
+queue_by_order(const StockKey *key)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
-	SPITupleTable *saved = SPI_tuptable;
-	uint64		saved_processed = SPI_processed;
-	OtherRow   *row;
-	int			i;
 
-	for (i = 0; i < *n; i++)
-		if (strcmp((*rows)[i].key.sku, sku) == 0 && strcmp((*rows)[i].key.location_id, location_id) == 0)
-			return i;
-	if (*n == *cap)
-	{
-		*cap *= 2;
-		*rows = repalloc(*rows, sizeof(OtherRow) * *cap);
-	}
-	row = &(*rows)[(*n)++];
-	memset(row, 0, sizeof(OtherRow));
-	row->key.client_id = (char *) client_id;
-	row->key.sku = sku;
-	row->key.location_id = location_id;
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(sku);
-	values[2] = text_datum(location_id);
+	key_values(key, values);
 	run_plan(&plan,
-			 "SELECT on_hand - allocated FROM backorder.stock"
-			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE SKIP LOCKED",
-			 3, types, values, NULL, 1);
-	row->locked = SPI_processed == 1;
-	row->available = row->locked ? spi_int64(0, 1) : 0;
-	SPI_tuptable = saved;		/* the caller is still reading its own result */
-	SPI_processed = saved_processed;
-	return *n - 1;
+			 "SELECT order_id, array_agg(line_no ORDER BY line_no), array_agg(qty - allocated ORDER BY line_no),"
+			 "       sum(qty - allocated)"
+			 "  FROM backorder.order_line"
+			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 AND waiting"
+			 " GROUP BY order_id"
+			 " ORDER BY min(priority) DESC, min(placed_at), order_id",
+			 3, types, values, NULL, 0);
 }
 
 static void
@@ -241,107 +267,379 @@ add_grant(Grant **grants, int *n, const char *order_id, int32 line_no, int32 uni
 	(*n)++;
 }
 
+/* Grants every short line of queue row r its need (all of them wait at one stock row). */
+static void
+grant_queue_row(SPITupleTable *queue, uint64 r, const char *order_id, Grant **grants, int *n)
+{
+	Datum	   *ln_d,
+			   *nd_d;
+	bool		isnull;
+	int			count,
+				i;
+
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 2, &isnull)),
+					  INT4OID, 4, true, TYPALIGN_INT, &ln_d, NULL, &count);
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 3, &isnull)),
+					  INT4OID, 4, true, TYPALIGN_INT, &nd_d, NULL, &count);
+	for (i = 0; i < count; i++)
+		add_grant(grants, n, order_id, DatumGetInt32(ln_d[i]), DatumGetInt32(nd_d[i]));
+}
+
+static int64
+queue_row_need(SPITupleTable *queue, uint64 r)
+{
+	bool		isnull;
+
+	return DatumGetInt64(SPI_getbinval(queue->vals[r], queue->tupdesc, 4, &isnull));
+}
+
+/*
+ * In the statement: completes the orders whose short lines all wait here, in
+ * release order, up to the first order that needs other rows too.
+ */
 static int64
 serve_complete_only(const StockKey *key, int64 available)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
 	Grant	   *grants = NULL;
 	int			n = 0;
 	int64		given = 0;
-	int			cap = 4,
-				n_rows = 0,
-				i;
-	OtherRow   *rows = palloc(sizeof(OtherRow) * cap);
+	bool		deferred = false;
 	SPITupleTable *queue;
 	uint64		queue_len,
-				r;
+				r,
+				o;
 
-	key_values(key, values);
-	/* One row per waiting order at this stock row, in release order. */
-	run_plan(&plan,
-			 "SELECT order_id, array_agg(line_no ORDER BY line_no), array_agg(qty - allocated ORDER BY line_no),"
-			 "       sum(qty - allocated)"
-			 "  FROM backorder.order_line"
-			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 AND waiting"
-			 " GROUP BY order_id"
-			 " ORDER BY min(priority) DESC, min(placed_at), order_id",
-			 3, types, values, NULL, 0);
+	queue_by_order(key);
 	queue = SPI_tuptable;
 	queue_len = SPI_processed;
 
-	for (r = 0; r < queue_len && available > 0; r++)
+	for (r = 0; r < queue_len && available > 0 && !deferred; r++)
 	{
 		char	   *order_id = SPI_getvalue(queue->vals[r], queue->tupdesc, 1);
-		bool		isnull;
-		int64		need = DatumGetInt64(SPI_getbinval(queue->vals[r], queue->tupdesc, 4, &isnull));
-		bool		completes = need <= available;
-		Datum	   *ln_d,
-				   *nd_d;
-		int			count;
-		uint64		o;
-		int64	   *take;
-		int		   *take_row;		/* indexes into rows */
+		int64		need = queue_row_need(queue, r);
+		bool		isnull,
+					placed = true;
 
-		if (!completes)
+		if (need > available)
 			continue;
-
-		/* Can the order's other short lines be filled from free stock now? */
 		other_short_lines(key, order_id);
-		take = palloc(sizeof(int64) * (SPI_processed + 1));
-		take_row = palloc(sizeof(int) * (SPI_processed + 1));
+		for (o = 0; o < SPI_processed; o++)
+			placed &= DatumGetBool(SPI_getbinval(SPI_tuptable->vals[o], SPI_tuptable->tupdesc, 5, &isnull));
+		if (!placed)
+			continue;			/* a line with no place or an unknown SKU: cannot complete */
+		if (SPI_processed > 0)
 		{
-			SPITupleTable *others = SPI_tuptable;
-			uint64		n_others = SPI_processed;
-
-			uint64		n_taken = 0;
-
-			for (o = 0; o < n_others && completes; o++)
-			{
-				OtherRow   *row;
-
-				if (!DatumGetBool(SPI_getbinval(others->vals[o], others->tupdesc, 5, &isnull)))
-				{
-					completes = false;	/* a line with no place or an unknown SKU */
-					break;
-				}
-				take_row[o] = other_row(&rows, &n_rows, &cap, key->client_id,
-										SPI_getvalue(others->vals[o], others->tupdesc, 2),
-										SPI_getvalue(others->vals[o], others->tupdesc, 3));
-				row = &rows[take_row[o]];
-				take[o] = DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 4, &isnull));
-				row->available -= take[o];	/* tentatively */
-				n_taken++;
-				if (!row->locked || row->available < 0)
-					completes = false;
-			}
-			if (!completes)
-			{
-				for (o = 0; o < n_taken; o++)
-					rows[take_row[o]].available += take[o];
-				continue;
-			}
-			for (o = 0; o < n_others; o++)
-				add_grant(&rows[take_row[o]].grants, &rows[take_row[o]].n_grants, order_id,
-						  DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 1, &isnull)),
-						  (int32) take[o]);
+			deferred = true;	/* needs other rows: the pass decides, from here on */
+			break;
 		}
-
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 2, &isnull)),
-						  INT4OID, 4, true, TYPALIGN_INT, &ln_d, NULL, &count);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(queue->vals[r], queue->tupdesc, 3, &isnull)),
-						  INT4OID, 4, true, TYPALIGN_INT, &nd_d, NULL, &count);
-		for (i = 0; i < count; i++)
-			add_grant(&grants, &n, order_id, DatumGetInt32(ln_d[i]), DatumGetInt32(nd_d[i]));
+		grant_queue_row(queue, r, order_id, &grants, &n);
 		available -= need;
 		given += need;
 	}
-
 	apply_grants(key, grants, n);
-	for (i = 0; i < n_rows; i++)
-		apply_grants(&rows[i].key, rows[i].grants, rows[i].n_grants);
+	/* After the grants: under SET CONSTRAINTS IMMEDIATE the pass may run inside this call. */
+	if (deferred)
+		defer_to_pass(key);
 	return given;
+}
+
+/* A stock row the completion pass uses. */
+typedef struct PassRow
+{
+	StockKey	key;
+	bool		locked;			/* false: missing, or below our rows and busy */
+	int64		available;		/* left after the grants made so far */
+	Grant	   *grants;
+	int			n_grants;
+} PassRow;
+
+static int
+pass_row_cmp(const void *a, const void *b)
+{
+	return stock_key_cmp(&((const PassRow *) a)->key, &((const PassRow *) b)->key);
+}
+
+static PassRow *
+find_pass_row(PassRow *rows, int n, const char *client_id, char *sku, char *location_id)
+{
+	PassRow		probe;
+
+	probe.key.client_id = (char *) client_id;
+	probe.key.sku = sku;
+	probe.key.location_id = location_id;
+	return bsearch(&probe, rows, n, sizeof(PassRow), pass_row_cmp);
+}
+
+/*
+ * Takes a stock row below the transaction's highest one only if that needs
+ * no wait.  SKIP LOCKED alone is not enough: when the version our snapshot
+ * sees was updated by a transaction that has committed since, PostgreSQL
+ * follows the update chain and waits for whoever holds the newest version,
+ * SKIP LOCKED or not (heap_lock_updated_tuple).  That wait, below a row we
+ * hold, could close a cycle, so it is cut short by a 1 ms lock_timeout in a
+ * subtransaction: a row that is not free at once counts as busy.
+ */
+static bool
+try_lock_below(Datum *values, int64 *available)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			guc_level = NewGUCNestLevel();
+	bool		locked = false;
+
+	(void) set_config_option("lock_timeout", "1", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		run_plan(&plan,
+				 "SELECT on_hand - allocated FROM backorder.stock"
+				 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE SKIP LOCKED",
+				 3, types, values, NULL, 1);
+		locked = SPI_processed == 1;
+		if (locked)
+			*available = spi_int64(0, 1);
+		SPI_freetuptable(SPI_tuptable);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(error);
+		FreeErrorData(error);
+		locked = false;			/* it would have waited: busy */
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, guc_level);
+	return locked;
+}
+
+/*
+ * Locks a stock row for the pass: waits for it if it is above every row the
+ * transaction holds (rule 2), else takes it only if it is free or ours.
+ * A missing row is not created: nothing is free there.
+ */
+static void
+lock_pass_row(PassRow *row)
+{
+	static SPIPlanPtr wait_plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	key_values(&row->key, values);
+	row->available = 0;
+	if (stock_key_above_locked(&row->key))
+	{
+		run_plan(&wait_plan,
+				 "SELECT on_hand - allocated FROM backorder.stock"
+				 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE",
+				 3, types, values, NULL, 1);
+		row->locked = SPI_processed == 1;
+		if (row->locked)
+			row->available = spi_int64(0, 1);
+	}
+	else
+		row->locked = try_lock_below(values, &row->available);
+	if (row->locked)
+		note_stock_locked(&row->key);
+}
+
+/*
+ * The other stock rows the orders waiting at `key` could be completed from:
+ * those of the orders whose need here fits `available`.  Appended to *keys.
+ */
+static void
+collect_other_keys(const StockKey *key, int64 available, StockKey **keys, int *n, int *cap)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, INT8OID};
+	Datum		values[4];
+	uint64		r;
+
+	key_values(key, values);
+	values[3] = Int64GetDatum(available);
+	run_plan(&plan,
+			 "SELECT DISTINCT o.sku, o.location_id"
+			 "  FROM (SELECT order_id FROM backorder.order_line"
+			 "         WHERE client_id = $1 AND sku = $2 AND location_id = $3 AND waiting"
+			 "         GROUP BY order_id HAVING sum(qty - allocated) <= $4) w"
+			 "  JOIN backorder.order_line o ON o.client_id = $1 AND o.order_id = w.order_id"
+			 " WHERE o.allocated < o.qty AND o.sku IS NOT NULL AND o.location_id IS NOT NULL"
+			 "   AND (o.sku <> $2 OR o.location_id <> $3)",
+			 4, types, values, NULL, 0);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		if (*n == *cap)
+		{
+			*cap *= 2;
+			*keys = repalloc(*keys, sizeof(StockKey) * *cap);
+		}
+		(*keys)[*n].client_id = key->client_id;
+		(*keys)[*n].sku = spi_text(r, 1);
+		(*keys)[*n].location_id = spi_text(r, 2);
+		(*n)++;
+	}
+}
+
+/*
+ * The pass's walk of one pending row's queue: in release order, an order is
+ * completed if its need here fits and every other short line's row is
+ * locked with enough left.
+ */
+static void
+pass_walk(PassRow *rows, int n_rows, PassRow *here)
+{
+	SPITupleTable *queue;
+	uint64		queue_len,
+				r,
+				o;
+	int			i;
+
+	queue_by_order(&here->key);
+	queue = SPI_tuptable;
+	queue_len = SPI_processed;
+
+	for (r = 0; r < queue_len && here->available > 0; r++)
+	{
+		char	   *order_id = SPI_getvalue(queue->vals[r], queue->tupdesc, 1);
+		int64		need = queue_row_need(queue, r);
+		bool		completes = true,
+					isnull;
+		SPITupleTable *others;
+		uint64		n_others,
+					n_taken = 0;
+		PassRow   **take_row;
+		int32	   *take;
+
+		if (need > here->available)
+			continue;
+		other_short_lines(&here->key, order_id);
+		others = SPI_tuptable;
+		n_others = SPI_processed;
+		take_row = palloc(sizeof(PassRow *) * (n_others + 1));
+		take = palloc(sizeof(int32) * (n_others + 1));
+		for (o = 0; o < n_others && completes; o++)
+		{
+			if (!DatumGetBool(SPI_getbinval(others->vals[o], others->tupdesc, 5, &isnull)))
+			{
+				completes = false;	/* a line with no place or an unknown SKU */
+				break;
+			}
+			take_row[o] = find_pass_row(rows, n_rows, here->key.client_id,
+										SPI_getvalue(others->vals[o], others->tupdesc, 2),
+										SPI_getvalue(others->vals[o], others->tupdesc, 3));
+			if (take_row[o] == NULL || !take_row[o]->locked)
+			{
+				completes = false;
+				break;
+			}
+			take[o] = DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 4, &isnull));
+			take_row[o]->available -= take[o];	/* tentatively */
+			n_taken++;
+			if (take_row[o]->available < 0)
+				completes = false;
+		}
+		if (!completes)
+		{
+			for (o = 0; o < n_taken; o++)
+				take_row[o]->available += take[o];
+			continue;
+		}
+		for (o = 0; o < n_others; o++)
+			add_grant(&take_row[o]->grants, &take_row[o]->n_grants, order_id,
+					  DatumGetInt32(SPI_getbinval(others->vals[o], others->tupdesc, 1, &isnull)),
+					  take[o]);
+		grant_queue_row(queue, r, order_id, &here->grants, &here->n_grants);
+		here->available -= need;
+	}
+
+	for (i = 0; i < n_rows; i++)
+		if (rows[i].n_grants > 0)
+		{
+			apply_grants(&rows[i].key, rows[i].grants, rows[i].n_grants);
+			rows[i].grants = NULL;
+			rows[i].n_grants = 0;
+		}
+}
+
+/*
+ * The completion pass (see above).  The caller runs it in the engine context
+ * once the transaction's statements and intake are done.
+ */
+void
+completion_pass(void)
+{
+	int			n_pending = list_length(pending_keys),
+				n_keys = 0,
+				cap = n_pending * 4 + 4,
+				n_rows,
+				i;
+	StockKey   *pending = palloc(sizeof(StockKey) * (n_pending + 1));
+	StockKey   *keys = palloc(sizeof(StockKey) * cap);
+	PassRow    *first = palloc0(sizeof(PassRow) * (n_pending + 1));
+	PassRow    *rows;
+	ListCell   *lc;
+
+	i = 0;
+	foreach(lc, pending_keys)
+		pending[i++] = *(StockKey *) lfirst(lc);
+	pending_keys = NIL;
+	n_pending = sort_unique_stock_keys(pending, n_pending);
+
+	/*
+	 * The pending rows are normally ours already (their receipt locked them):
+	 * lock them by the pass's rule, read what is free, and find the other
+	 * rows their completable orders need.
+	 */
+	for (i = 0; i < n_pending; i++)
+	{
+		first[i].key = pending[i];
+		keys[n_keys++] = pending[i];
+		if (client_policy(pending[i].client_id) != POLICY_COMPLETE_ONLY)
+			continue;			/* switched to reserve meanwhile: its trigger served the rows */
+		lock_pass_row(&first[i]);
+		if (first[i].locked && first[i].available > 0)
+			collect_other_keys(&pending[i], first[i].available, &keys, &n_keys, &cap);
+	}
+
+	/* Every row, in key order: the waits happen here, each above the rows held. */
+	n_rows = sort_unique_stock_keys(keys, n_keys);
+	rows = palloc0(sizeof(PassRow) * (n_rows + 1));
+	for (i = 0; i < n_rows; i++)
+	{
+		PassRow    *done = find_pass_row(first, n_pending, keys[i].client_id,
+										 keys[i].sku, keys[i].location_id);
+
+		if (done != NULL)
+			rows[i] = *done;
+		else
+		{
+			rows[i].key = keys[i];
+			lock_pass_row(&rows[i]);
+		}
+	}
+
+	for (i = 0; i < n_pending; i++)
+	{
+		PassRow    *here = find_pass_row(rows, n_rows, pending[i].client_id,
+										 pending[i].sku, pending[i].location_id);
+
+		if (here->locked && here->available > 0)
+			pass_walk(rows, n_rows, here);
+	}
 }
 
 int64

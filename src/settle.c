@@ -497,11 +497,13 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 			if (n_opened > 0)
 				batch_event(&ev, clients[i], orders[i], "hold_added", o->new_status,
 							ids_object("opened", opened, n_opened));
-			if (n_closed > 0)
+			/* Units allocated to an order that stays held: one event, with the holds they closed. */
+			if (in->cause == SETTLE_ALLOCATED)
+				batch_event(&ev, clients[i], orders[i], "allocated", o->new_status,
+							event_detail(in, NULL, 0, closed, n_closed, reasons, n_reasons));
+			else if (n_closed > 0)
 				batch_event(&ev, clients[i], orders[i], "hold_released", o->new_status,
 							ids_object("closed", closed, n_closed));
-			if (n_opened == 0 && n_closed == 0 && in->cause == SETTLE_ALLOCATED)
-				batch_event(&ev, clients[i], orders[i], "allocated", o->new_status, detail);
 		}
 	}
 	if (ev.n > 0)

@@ -268,6 +268,23 @@ copy_stock_rows(StockSet *set, bool with_priority)
 	}
 }
 
+/* Tells stock.c which stock rows this transaction now holds (rule 2, queue.c's pass). */
+static void
+note_locked_rows(const char *client_id, const StockSet *set)
+{
+	int			i;
+
+	for (i = 0; i < set->n; i++)
+	{
+		StockKey	key;
+
+		key.client_id = (char *) client_id;
+		key.sku = set->rows[i].sku;
+		key.location_id = set->rows[i].location_id;
+		note_stock_locked(&key);
+	}
+}
+
 /*
  * Reads (with lock: locks, waiting, in key order) the stock rows of the
  * order's SKUs at every location, or at its pinned location only.
@@ -300,6 +317,8 @@ read_stock(const OrderInfo *o, char **skus, int n_skus, bool lock, StockSet *set
 				 "   FOR UPDATE OF s",
 				 3, types, values, nulls, 0);
 	copy_stock_rows(set, true);
+	if (lock)
+		note_locked_rows(o->client_id, set);
 }
 
 /*
@@ -369,6 +388,7 @@ try_lock_stock(const OrderInfo *o, const SplitInput *in, char **skus, int n_skus
 	if (SPI_processed < (uint64) n)
 		return false;			/* busy (or a line's row is missing): not now */
 	copy_stock_rows(&locked, true);
+	note_locked_rows(o->client_id, &locked);
 	*set = locked;
 	return true;
 }

@@ -8,9 +8,59 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/memutils.h"
 
 #include "pg_backorder.h"
+
+/*
+ * The highest stock key this transaction has locked (TopTransactionContext).
+ * Rule 2 seen from one transaction: it may wait only for a row above every
+ * row it holds.  complete_only's completion pass (queue.c) asks this to know
+ * which rows it may wait for.  A subtransaction abort releases locks but
+ * leaves the mark: too high is safe (the pass waits less), never too low.
+ */
+static StockKey highest_locked;
+static bool have_locked = false;
+
+static void
+stock_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		have_locked = false;	/* the strings go with TopTransactionContext */
+}
+
+void
+stock_init(void)
+{
+	RegisterXactCallback(stock_xact_callback, NULL);
+}
+
+/* Records that this transaction holds the lock of the stock row `key`. */
+void
+note_stock_locked(const StockKey *key)
+{
+	MemoryContext old;
+
+	if (have_locked && stock_key_cmp(key, &highest_locked) <= 0)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	highest_locked.client_id = pstrdup(key->client_id);
+	highest_locked.sku = pstrdup(key->sku);
+	highest_locked.location_id = pstrdup(key->location_id);
+	MemoryContextSwitchTo(old);
+	have_locked = true;
+}
+
+/* May this transaction wait for the lock of `key` without breaking rule 2? */
+bool
+stock_key_above_locked(const StockKey *key)
+{
+	return !have_locked || stock_key_cmp(key, &highest_locked) > 0;
+}
 
 int
 stock_key_cmp(const void *a, const void *b)
@@ -101,6 +151,7 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 	}
 	for (i = 0; i < n; i++)
 	{
+		note_stock_locked(&keys[i]);
 		if (on_hand)
 			on_hand[i] = spi_int64(i, 1);
 		if (allocated)

@@ -532,8 +532,11 @@ SELECT results_eq($$SELECT * FROM pg_temp.open_holds('ord_ops')$$,
     $$VALUES ('O1', 'manual'), ('O2', 'manual')$$,
     'ops: the restock closed O2''s out_of_stock hold, not the manual holds');
 SELECT is(pg_temp.events('ord_ops', 'O2', 'released'), 0, 'ops: no released event for O2');
-SELECT is(pg_temp.events('ord_ops', 'O2', 'hold_released'), 1,
-    'ops: one hold_released event for O2 (out_of_stock closed, still held)');
+SELECT is((SELECT string_agg(event || ' ' || (detail->'closed' IS NOT NULL) || ' ' || (detail->'changes')::text, ', ')
+             FROM backorder.order_event WHERE client_id = 'ord_ops' AND order_id = 'O2'
+              AND event IN ('allocated', 'hold_released')),
+    'allocated true [{"sku": "A", "units": 2, "location_id": "ord_w1"}]',
+    'ops: one allocated event for O2, with the changes and the out_of_stock hold it closed (still held)');
 SELECT results_eq($$SELECT * FROM pg_temp.stock_of('ord_ops', 'A', 'ord_w1')$$,
     $$VALUES (4::bigint, 4::bigint)$$, 'ops: on_hand 4, allocated 4');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');

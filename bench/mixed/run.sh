@@ -9,7 +9,7 @@
 #   bash bench/mixed/run.sh                    # own throwaway cluster, 8 clients, 60 s
 #   bash bench/mixed/run.sh -T 15              # CI short form; other args go to pgbench
 #   BENCH_USE_CLUSTER=1 bash bench/mixed/run.sh -T 15   # against PGHOST/PGPORT (a fresh db)
-#   BENCH_AVOID_KNOWN_BUGS=1 ...   # two-SKU receipts for the reserve client only (engine bug B7)
+#   BENCH_AVOID_KNOWN_BUGS=1 ...   # two-SKU receipts for the reserve client only (as before B7's fix)
 # Last line: 'N passed, N failed' (one check each: no aborted client, no failure, invariants).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

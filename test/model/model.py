@@ -11,7 +11,8 @@ What it models, per README:
   - the ledger: receipt / return / adjustment / count; a rise of available serves the
     queue, on_hand below allocated takes back newest first;
   - the release queue in (priority desc, placed_at, order_id, line_no);
-    complete_only grants only whole orders, taking other SKUs' free stock to complete them;
+    complete_only grants only whole orders; an order that needs other SKUs' free stock is
+    completed at commit by the completion pass (after intake, before the settle batch);
   - holds as a set: inventory holds derived from the lines, operator holds kept;
   - statuses settle at commit for the orders the transaction touched;
   - ship (ready only), cancel (frees, closes holds, serves the queues in key order),
@@ -96,6 +97,7 @@ class Model:
         self.touched = set()    # order keys whose lines got or lost units (settled at commit)
         self.dirty = []         # order keys to evaluate at commit, in first-write order
         self.freed = []         # stock keys freed by line edits, served by the next evaluation
+        self.pending = set()    # complete_only stock rows left to the completion pass
         self.changed_orders = set()   # for the driver: orders whose rows may have changed
         self.changed_stock = set()
 
@@ -173,7 +175,11 @@ class Model:
             given += take
         return given
 
-    def serve_complete_only(self, key, available):
+    def serve_complete_only(self, key, available, with_others=False):
+        """In a statement (with_others False): whole orders whose short lines all wait here,
+        in release order, up to the first order that needs other stock rows too; that stock
+        row is then left to the completion pass at commit (with_others True), which walks
+        the queue again and may take other rows' free units."""
         client, sku, loc = key
         byorder = {}
         for o, ln, l in self.waiting_lines(key):
@@ -198,6 +204,10 @@ class Model:
                     break
             if not ok:
                 continue
+            if others and not with_others:
+                self.cov.hit('complete_only: walk left to the completion pass')
+                self.pending.add(key)
+                break
             tentative = {}
             for ln, l in others:
                 k = (client, l.sku, l.loc)
@@ -368,13 +378,23 @@ class Model:
             self.dirty.append(key)
 
     # ---------------------------------------------------------------- commit
+    def completion_pass(self):
+        """complete_only: the stock rows whose queue walk a statement left (an order there
+        needs other rows too), in key order, walked again taking other rows' free units."""
+        pending, self.pending = sorted(self.pending), set()
+        for key in pending:
+            if self.clients[key[0]] == 'complete_only' and self.available(key) > 0:
+                self.serve_complete_only(key, self.available(key), with_others=True)
+
     def commit(self):
         """End of transaction: deferred intake of the dirty orders, all of them in release
-        order (priority desc, placed_at, order_id, client_id), then the settle batch."""
+        order (priority desc, placed_at, order_id, client_id), then complete_only's
+        completion pass, then the settle batch."""
         dirty = sorted(self.dirty, key=lambda k: self.orders[k].release_key() + (k[0],))
         self.dirty = []
         for key in dirty:
             self.evaluate(self.orders[key])
+        self.completion_pass()
         self.settle_touched()
         for o in self.live.values():
             if o.status == 'new':
@@ -668,6 +688,7 @@ class Model:
         m.touched = set()
         m.dirty = []
         m.freed = []
+        m.pending = set()
         m.changed_orders = set()
         m.changed_stock = set()
         return m

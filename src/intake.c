@@ -204,12 +204,8 @@ void
 intake_note_freed(const StockKey *key)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	StockKey   *copy = palloc(sizeof(StockKey));
 
-	copy->client_id = pstrdup(key->client_id);
-	copy->sku = pstrdup(key->sku);
-	copy->location_id = pstrdup(key->location_id);
-	freed_keys = lappend(freed_keys, copy);
+	freed_keys = lappend(freed_keys, stock_key_copy_for_transaction(key));
 	MemoryContextSwitchTo(old);
 }
 

@@ -205,12 +205,8 @@ static void
 defer_to_pass(const StockKey *key)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	StockKey   *copy = palloc(sizeof(StockKey));
 
-	copy->client_id = pstrdup(key->client_id);
-	copy->sku = pstrdup(key->sku);
-	copy->location_id = pstrdup(key->location_id);
-	pending_keys = lappend(pending_keys, copy);
+	pending_keys = lappend(pending_keys, stock_key_copy_for_transaction(key));
 	MemoryContextSwitchTo(old);
 	request_completion_pass();
 }

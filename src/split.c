@@ -1277,7 +1277,6 @@ watch_work(void *arg)
 	WatchWork  *w = arg;
 	Datum		values[3];
 	ListCell   *lc;
-	StockKey   *copy;
 	MemoryContext old;
 
 	/* A client (or an order) with a rule, and units left over here. */
@@ -1299,11 +1298,7 @@ watch_work(void *arg)
 	if (lc == NULL)
 	{
 		old = MemoryContextSwitchTo(TopTransactionContext);
-		copy = palloc(sizeof(StockKey));
-		copy->client_id = pstrdup(w->key.client_id);
-		copy->sku = pstrdup(w->key.sku);
-		copy->location_id = pstrdup(w->key.location_id);
-		watched_keys = lappend(watched_keys, copy);
+		watched_keys = lappend(watched_keys, stock_key_copy_for_transaction(&w->key));
 		MemoryContextSwitchTo(old);
 	}
 	if (!watch_requested)

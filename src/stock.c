@@ -39,6 +39,20 @@ stock_init(void)
 	RegisterXactCallback(stock_xact_callback, NULL);
 }
 
+/* A copy of `key` that lives until the end of the transaction. */
+StockKey *
+stock_key_copy_for_transaction(const StockKey *key)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	StockKey   *copy = palloc(sizeof(StockKey));
+
+	copy->client_id = pstrdup(key->client_id);
+	copy->sku = pstrdup(key->sku);
+	copy->location_id = pstrdup(key->location_id);
+	MemoryContextSwitchTo(old);
+	return copy;
+}
+
 /* Records that this transaction holds the lock of the stock row `key`. */
 void
 note_stock_locked(const StockKey *key)

@@ -12,17 +12,6 @@ SELECT plan(32);
 
 \ir lib/scenario_helpers.sql
 
--- The errhint of the error a statement raises ('(no error)' when it raises none).
-CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text; m text;
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'pg_temp.hint_of: no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT, m = MESSAGE_TEXT;
-    RETURN CASE WHEN m = 'pg_temp.hint_of: no error' THEN '(no error)' ELSE h END;
-END $$;
-
 -- What a refused statement could have written.
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
     SELECT format('%s orders, %s lines, %s movements, %s inbound (%s open), on hand %s',

@@ -50,3 +50,18 @@ RETURNS int LANGUAGE sql AS $$
     SELECT count(*)::int FROM backorder.order_event e
     WHERE e.client_id = p_client AND e.order_id = p_order AND e.event = p_event
 $$;
+
+-- The errhint of the error a statement raises, '(no error)' if it raises none.  Whatever the
+-- statement did is rolled back either way.
+CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    h text;
+    m text;
+BEGIN
+    EXECUTE p_sql;
+    RAISE EXCEPTION 'pg_temp.hint_of: no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT, m = MESSAGE_TEXT;
+    RETURN CASE WHEN m = 'pg_temp.hint_of: no error' THEN '(no error)' ELSE h END;
+END
+$$;

@@ -7,7 +7,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-01-01 10:00+00';
 
-SELECT plan(142);
+SELECT plan(143);
 
 -- ---------------------------------------------------------------------------------------------
 -- Helpers (pg_temp: gone at ROLLBACK).
@@ -134,6 +134,16 @@ SELECT throws_ok(pg_temp.logged($$
     VALUES ('bad', 'NO_SUCH_ORDER', 1, 'A', 1)$$),
     '23503', NULL, 'a line of an unknown order is rejected (23503)');
 SELECT pg_temp.nothing_written('line of unknown order: nothing written');
+
+-- The three refusals above come from the guard triggers, at the app's statement: the foreign
+-- keys behind them are checked only at commit (a backstop; see sql/parts/10_tables.sql).
+SELECT is(
+    (SELECT string_agg(format('%s %s', conname, condeferrable AND condeferred), ', ' ORDER BY conname::text)
+       FROM pg_constraint
+      WHERE contype = 'f' AND conrelid IN ('backorder.orders'::regclass, 'backorder.order_line'::regclass)
+        AND conname <> 'orders_parent_fkey'),
+    'order_line_client_id_order_id_fkey t, orders_client_id_fkey t, orders_location_id_fkey t',
+    'the foreign keys of orders and order_line are checked at commit; the guard answers first');
 
 -- An order without lines: under IMMEDIATE it waits in 'new' for lines that may come in a later
 -- statement; COMMIT refuses it with 23514 (sql/intake_at_commit.sql shows that: a pgTAP file,

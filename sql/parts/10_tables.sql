@@ -55,12 +55,18 @@ COMMENT ON COLUMN backorder.sku.length_mm IS 'Unit length in millimetres.';
 COMMENT ON COLUMN backorder.sku.width_mm IS 'Unit width in millimetres.';
 COMMENT ON COLUMN backorder.sku.height_mm IS 'Unit height in millimetres.';
 
+-- The foreign keys of orders and order_line are checked at commit (DEFERRABLE INITIALLY
+-- DEFERRED).  The guard triggers already refuse an unknown client, warehouse or order at the
+-- app's statement, with a hint; the keys stay as the backstop.  At commit, a row the engine
+-- updated after the app inserted it is checked once (its inserted version is gone) instead of
+-- twice, and every check runs under the app's search_path, so PostgreSQL does not re-plan the
+-- cached checks each time the engine's pinned search_path and the app's alternate.
 CREATE TABLE backorder.orders (
-    client_id     text NOT NULL REFERENCES backorder.client,
+    client_id     text NOT NULL REFERENCES backorder.client DEFERRABLE INITIALLY DEFERRED,
     order_id      text NOT NULL CHECK (order_id <> '' AND length(order_id) <= 128),
     placed_at     timestamptz NOT NULL DEFAULT backorder.now(),
     priority      integer NOT NULL DEFAULT 0,
-    location_id   text REFERENCES backorder.location,
+    location_id   text REFERENCES backorder.location DEFERRABLE INITIALLY DEFERRED,
     status        text NOT NULL DEFAULT 'new'
                   CHECK (status IN ('new', 'needs_review', 'ready', 'shipped', 'cancelled')),
     held_since    timestamptz,
@@ -97,7 +103,7 @@ CREATE TABLE backorder.order_line (
     placed_at    timestamptz,
     waiting      boolean NOT NULL DEFAULT false,
     PRIMARY KEY (client_id, order_id, line_no),
-    FOREIGN KEY (client_id, order_id) REFERENCES backorder.orders
+    FOREIGN KEY (client_id, order_id) REFERENCES backorder.orders DEFERRABLE INITIALLY DEFERRED
 );
 COMMENT ON TABLE backorder.order_line IS 'Order lines, inserted by apps with plain SQL.  Changing qty or sku, adding or deleting lines re-evaluates the order at commit.';
 COMMENT ON COLUMN backorder.order_line.client_id IS 'Tenant.';

@@ -462,6 +462,25 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE replay.finish(text, boolean) IS 'Ends a replay: elapsed time.';
 
+-- A line at the start of each month while a replay runs, so a long run shows it is moving.
+-- Reads only what the replay wrote; decides nothing.
+CREATE PROCEDURE replay.progress(p_client text, p_day date)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_orders bigint;
+    v_held bigint;
+    v_seconds numeric;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE o.status = 'needs_review')
+      INTO v_orders, v_held
+      FROM backorder.orders o WHERE o.client_id = p_client;
+    SELECT round(extract(epoch FROM clock_timestamp() - r.started)) INTO v_seconds
+      FROM replay.run r WHERE r.client_id = p_client;
+    RAISE NOTICE '% %: % orders placed so far, % held now (% s)',
+        p_client, to_char(p_day, 'YYYY-MM'), v_orders, v_held, v_seconds;
+END $$;
+COMMENT ON PROCEDURE replay.progress(text, date) IS 'Prints a progress line (orders so far, held now, seconds) as a replay enters a new month.';
+
 CREATE PROCEDURE replay.replay(p_client text, p_policy text, p_from date, p_to date,
                                p_commit boolean DEFAULT true)
 LANGUAGE plpgsql AS $$

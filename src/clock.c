@@ -10,12 +10,68 @@
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "pg_backorder.h"
 
 PG_FUNCTION_INFO_V1(backorder_now);
+
+/*
+ * GUC check hook of backorder.now: a pinned time must be a finite timestamp,
+ * refused at SET rather than at the engine's next write.  The engine writes
+ * its clock into events, holds and the ledger; an infinite or unreadable
+ * time there would break every view that computes an age.  Parsed without
+ * raising (a check hook reports through GUC_check_err*), as timestamptz_in
+ * would parse it.
+ */
+bool
+check_backorder_now(char **newval, void **extra, GucSource source)
+{
+	const char *str = *newval;
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype,
+				tz = 0,
+				dterr;
+	struct pg_tm tm;
+	fsec_t		fsec;
+	TimestampTz result;
+#if PG_VERSION_NUM >= 160000
+	DateTimeErrorExtra dt_extra;
+#endif
+
+	if (str == NULL || str[0] == '\0')
+		return true;			/* not pinned: transaction time */
+	if (session_timezone == NULL)
+		return true;			/* too early in start-up to read a local time; engine_now() parses it */
+	if (strlen(str) >= MAXDATELEN)
+		dterr = DTERR_BAD_FORMAT;
+	else
+		dterr = ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+#if PG_VERSION_NUM >= 160000
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz, &dt_extra);
+#else
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz);
+#endif
+	if (dterr != 0 || (dtype == DTK_DATE && tm2timestamp(&tm, fsec, &tz, &result) != 0))
+	{
+		GUC_check_errdetail("\"%s\" is not a time PostgreSQL can read.", str);
+		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		return false;
+	}
+	if (dtype != DTK_DATE && dtype != DTK_EPOCH)
+	{
+		GUC_check_errdetail("The engine's clock must be a finite time, not \"%s\".", str);
+		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		return false;
+	}
+	return true;
+}
 
 /*
  * The pinned text is parsed once and cached: statements call backorder.now()

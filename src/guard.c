@@ -344,6 +344,15 @@ guard_orders(TriggerData *td)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the location of an order that has been evaluated cannot change"),
 				 errhint("Cancel the order and place it again at the new location.")));
+	if ((column_changed(oldtup, newtup, tupdesc, "priority") ||
+		 column_changed(oldtup, newtup, tupdesc, "placed_at")) &&
+		(text_equal(tuple_text(oldtup, tupdesc, "status"), "shipped") ||
+		 text_equal(tuple_text(oldtup, tupdesc, "status"), "cancelled")))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("order \"%s\" is %s; its priority and placed_at are history",
+						tuple_text(oldtup, tupdesc, "order_id"), tuple_text(oldtup, tupdesc, "status")),
+				 errhint("Only an open order's place in the queue can change; demand and SLA reports read these values.")));
 	check_queue_position(newtup, tupdesc);
 	return newtup;
 }

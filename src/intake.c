@@ -81,7 +81,7 @@ check_all_evaluated(void)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("order \"%s\" of client \"%.*s\" has no lines", sep + 1,
 						(int) (sep - entry->key), entry->key),
-				 errhint("Insert its lines into backorder.order_line in the same transaction, or cancel it with backorder.cancel_order().")));
+				 errhint("Insert its lines into backorder.order_line in the same transaction as the order; this transaction is rolled back.")));
 	}
 }
 
@@ -749,6 +749,13 @@ evaluate_dirty_orders(void *arg)
 		request_completion_pass();
 }
 
+/* The evaluations' demand-summary writes, summed and written once (demand_summary.c). */
+static void
+evaluate_dirty_orders_batched(void *arg)
+{
+	demand_summary_batched(evaluate_dirty_orders, arg);
+}
+
 /*
  * backorder.intake() — deferred constraint trigger on orders and order_line.
  * The first event that finds its order dirty evaluates all dirty orders of
@@ -778,6 +785,6 @@ backorder_intake(PG_FUNCTION_ARGS)
 	if (entry == NULL || !entry->dirty)
 		return PointerGetDatum(NULL);
 
-	engine_run(evaluate_dirty_orders, NULL);
+	engine_run(evaluate_dirty_orders_batched, NULL);
 	return PointerGetDatum(NULL);
 }

@@ -36,6 +36,7 @@ typedef struct Movement
 	char	   *kind;
 	int64		qty;
 	char	   *reason;
+	char	   *order_id;		/* the order a shipment or return belongs to, if named */
 	bool		from_engine;	/* written by ship_order, not by an app */
 	int64		delta;			/* out: applied to on_hand */
 } Movement;
@@ -61,6 +62,25 @@ require_sku(const char *client_id, const char *sku)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("SKU \"%s\" of client \"%s\" is not in the catalog", sku, client_id),
 				 errhint("Insert it into backorder.sku before moving stock of it.")));
+}
+
+/* A movement that names an order (a return, say) must name one of its client's. */
+static void
+require_order(const char *client_id, const char *order_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(order_id);
+	run_plan(&plan, "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+			 2, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("order \"%s\" of client \"%s\" does not exist", order_id, client_id),
+				 errhint("Name the order the units came back from, or leave order_id out.")));
 }
 
 static void
@@ -123,6 +143,8 @@ apply_movement(void *arg)
 	require_client(m->key.client_id);
 	require_location(m->key.location_id);
 	require_sku(m->key.client_id, m->key.sku);
+	if (m->order_id != NULL)
+		require_order(m->key.client_id, m->order_id);
 
 	lock_stock_rows(&m->key, 1, &on_hand, &allocated);
 
@@ -140,6 +162,26 @@ apply_movement(void *arg)
 		take_back(&m->key, allocated - new_on_hand);
 	else if (m->delta > 0)
 		serve_queue(&m->key, client_policy(m->key.client_id), new_on_hand - allocated);
+}
+
+/*
+ * The ledger's time is the engine's clock (invariant 6 orders the ledger by
+ * it, forecasting reads on_hand history from it): a row may not be dated by
+ * its writer.  The column's default is backorder.now(), so leaving it out is
+ * the only way, and a replay pins the clock instead.
+ */
+static void
+check_created_at(HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, tupdesc, SPI_fnumber(tupdesc, "created_at"), &isnull);
+
+	if (isnull || DatumGetTimestampTz(value) != engine_now())
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("created_at of a stock movement is set by the engine"),
+				 errdetail("Every ledger row is dated by backorder.now()."),
+				 errhint("Leave created_at out of the INSERT; to record movements at another time, pin the clock with SET backorder.now = '...'.")));
 }
 
 /*
@@ -169,6 +211,7 @@ backorder_ledger(PG_FUNCTION_ARGS)
 	m.key.location_id = tuple_text(tuple, tupdesc, "location_id");
 	m.kind = tuple_text(tuple, tupdesc, "kind");
 	m.reason = tuple_text(tuple, tupdesc, "reason");
+	m.order_id = tuple_text(tuple, tupdesc, "order_id");
 	m.from_engine = engine_depth > 0;
 	if (!tuple_int64(tuple, tupdesc, "qty", &m.qty))
 		ereport(ERROR,
@@ -176,6 +219,7 @@ backorder_ledger(PG_FUNCTION_ARGS)
 				 errmsg("movement quantity must not be null"),
 				 errhint("Give qty: units received or returned, the signed adjustment, or the counted quantity.")));
 	validate_movement(&m);
+	check_created_at(tuple, tupdesc);
 	if (m.key.client_id == NULL)
 		require_client(NULL);
 	if (m.key.location_id == NULL)

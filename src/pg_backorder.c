@@ -46,7 +46,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_backorder_now, NULL, NULL);
 	DefineCustomStringVariable("backorder.client_id",
 							   "Binds the session to one client (tenant) for row-level security.",
 							   "Empty means not bound: the role's own privileges decide.",

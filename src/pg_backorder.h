@@ -25,6 +25,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 /*
@@ -72,6 +73,7 @@ extern void edit_lock_exclusive(void);
 
 /* ---- clock.c ---- */
 extern TimestampTz engine_now(void);
+extern bool check_backorder_now(char **newval, void **extra, GucSource source);
 extern Datum engine_now_datum(void);
 
 /* ---- spi_plans.c ---- */
@@ -173,6 +175,7 @@ extern void deferred_settle_after_operation(void);
 
 /* ---- intake.c ---- */
 extern void intake_init(void);
+extern void demand_summary_batched(EngineFn fn, void *arg);
 extern void intake_mark_dirty(const char *client_id, const char *order_id, bool inserted);
 extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);

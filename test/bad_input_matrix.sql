@@ -223,7 +223,20 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('sku', 'UPDATE to an unknown status',     $$UPDATE backorder.sku SET status = 'gone' WHERE client_id = 'mx' AND sku = 'A'$$, '23514', false),
 ('inbound', 'unknown location',            $$INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at) VALUES ('mx', 'A', 'nowhere', 5, '2024-06-01')$$, '23503', false),
 ('inbound', 'NULL expected_at',            $$INSERT INTO backorder.inbound (client_id, sku, location_id, qty) VALUES ('mx', 'A', 'mx_w1', 5)$$, '23502', false),
-('orders', 'NULL order_id',                $$INSERT INTO backorder.orders (client_id, order_id) VALUES ('mx', NULL)$$, '23502', false);
+('orders', 'NULL order_id',                $$INSERT INTO backorder.orders (client_id, order_id) VALUES ('mx', NULL)$$, '23502', false),
+-- found by a newcomer's trial (each was accepted before): infinite or unreadable times,
+-- backdated ledger rows, returns naming no order, edits of history, deletes of named rows
+('inbound', 'expected_at infinity',        $$INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at) VALUES ('mx', 'A', 'mx_w1', 5, 'infinity')$$, '22008', false),
+('inbound', 'DELETE of a received row',    $$DELETE FROM backorder.inbound WHERE client_id = 'mx' AND reference = 'ASN-MX'$$, '55000', false),
+('sku', 'DELETE of a SKU with stock',      $$DELETE FROM backorder.sku WHERE client_id = 'mx' AND sku = 'A'$$, '23503', false),
+('location', 'DELETE of a warehouse with stock', $$DELETE FROM backorder.location WHERE location_id = 'mx_w1'$$, '23503', false),
+('client', 'DELETE of a client with SKUs', $$DELETE FROM backorder.client WHERE client_id = 'mx'$$, '23503', false),
+('stock_movement', 'backdated created_at', $$INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, created_at) VALUES ('mx', 'A', 'mx_w1', 'receipt', 1, '1999-01-01')$$, '428C9', false),
+('stock_movement', 'return naming an unknown order', $$INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, order_id) VALUES ('mx', 'A', 'mx_w1', 'return', 1, 'NO_SUCH')$$, '23503', false),
+('orders', 'UPDATE priority of a shipped order', $$UPDATE backorder.orders SET priority = 9 WHERE client_id = 'mx' AND order_id = 'MX_SHIPPED'$$, '55000', false),
+('orders', 'UPDATE placed_at of a cancelled order', $$UPDATE backorder.orders SET placed_at = '2024-01-01' WHERE client_id = 'mx' AND order_id = 'MX_CANCELLED'$$, '55000', false),
+('clock', 'backorder.now infinity',        $$SET backorder.now = 'infinity'$$, '22023', false),
+('clock', 'backorder.now unreadable',      $$SET backorder.now = 'garbage'$$, '22023', false);
 
 SELECT plan((SELECT 3 * count(*)::int - count(*) FILTER (WHERE core)::int + 4 FROM bad_case));
 

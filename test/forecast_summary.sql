@@ -7,7 +7,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET TimeZone = 'UTC';
 SET backorder.now = '2024-03-01 09:00+00';
-SELECT plan(29);
+SELECT plan(32);
 
 CREATE FUNCTION pg_temp.place(p_order text, p_placed_at timestamptz, p_lines text)
 RETURNS void LANGUAGE sql AS $$
@@ -171,6 +171,31 @@ SELECT throws_ok($$UPDATE backorder.demand_summary SET units[1] = 0 WHERE client
                  'backorder.demand_summary is maintained by the engine', 'apps cannot write the summary: 428C9');
 SELECT throws_ok($$UPDATE backorder.demand_summary_zone SET time_zone = 'UTC'$$, '428C9',
                  'backorder.demand_summary_zone is maintained by the engine', 'nor its zone: 428C9');
+-- A bulk load: 200 orders of one SKU and day evaluated in one go (at COMMIT, here at SET
+-- CONSTRAINTS ... IMMEDIATE) write the summary once, not once per order.  Writing per order
+-- made such loads quadratic: each write walked the versions of the row the transaction had made.
+\o /dev/null
+INSERT INTO backorder.sku (client_id, sku) VALUES ('fs', 'BULK');
+\o
+CREATE TEMP TABLE summary_writes AS
+SELECT n_tup_ins + n_tup_upd AS n FROM pg_stat_xact_user_tables
+ WHERE relid = 'backorder.demand_summary'::regclass;
+SET CONSTRAINTS ALL DEFERRED;
+WITH o AS (INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id)
+           SELECT 'fs', 'BULK' || g, timestamptz '2024-03-02 10:00+00' + g * interval '1 second', 'fs_w1'
+             FROM generate_series(1, 200) g
+           RETURNING client_id, order_id)
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+SELECT client_id, order_id, 1, 'BULK', 2 FROM o;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT is((SELECT count(*) FROM backorder.orders WHERE client_id = 'fs' AND order_id LIKE 'BULK%' AND status = 'needs_review'),
+          200::bigint, 'bulk load: the 200 orders were evaluated (held, no stock)');
+SELECT results_eq($$SELECT * FROM pg_temp.summary('BULK')$$, ARRAY['fs_w1 2024-03-02 400'],
+                  'bulk load: the summary has their 400 units on their day');
+SELECT is((SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables
+            WHERE relid = 'backorder.demand_summary'::regclass) - (SELECT n FROM summary_writes),
+          1::bigint, 'bulk load: one summary write for 200 orders of one SKU and day');
+
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'all invariants hold');
 
 SELECT * FROM finish();

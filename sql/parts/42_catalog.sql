@@ -80,6 +80,11 @@ BEGIN
                 USING ERRCODE = 'not_null_violation',
                       HINT = 'Name the client, SKU and receiving warehouse, and the expected arrival date.';
         END IF;
+        IF NOT isfinite(NEW.expected_at) THEN
+            RAISE EXCEPTION 'inbound expected_at must be a date, not %', NEW.expected_at
+                USING ERRCODE = 'datetime_field_overflow',
+                      HINT = 'Give the day the units are expected; for a purchase order without a date, estimate it from the SKU''s lead time.';
+        END IF;
         IF NEW.qty IS NULL OR NEW.qty <= 0 THEN
             RAISE EXCEPTION 'inbound quantity must be positive, not %', coalesce(NEW.qty::text, 'NULL')
                 USING ERRCODE = CASE WHEN NEW.qty IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
@@ -114,6 +119,56 @@ CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.sku
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.inbound
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+
+-- Deleting catalog rows that orders, stock or inbound still name: the foreign keys refuse it
+-- (23503) without saying what to do instead, so this trigger says it first.  A received inbound
+-- row is stock history and stays (55000); an open one may go (a purchase order withdrawn).
+CREATE FUNCTION backorder.catalog_validate_delete() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'inbound' THEN
+        IF OLD.received_at IS NOT NULL THEN
+            RAISE EXCEPTION 'inbound row % was received or closed at %; it cannot be deleted', OLD.inbound_id, OLD.received_at
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'A received row is stock history: correct stock with backorder.adjust() or backorder.count_stock().';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'sku' THEN
+        IF EXISTS (SELECT 1 FROM backorder.stock s WHERE s.client_id = OLD.client_id AND s.sku = OLD.sku)
+           OR EXISTS (SELECT 1 FROM backorder.order_line l WHERE l.client_id = OLD.client_id AND l.sku = OLD.sku)
+           OR EXISTS (SELECT 1 FROM backorder.inbound i WHERE i.client_id = OLD.client_id AND i.sku = OLD.sku) THEN
+            RAISE EXCEPTION 'SKU "%" of client "%" has stock, orders or inbound; it cannot be deleted', left(OLD.sku, 80), left(OLD.client_id, 80)
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Set status = ''discontinued'' (and backorderable = false) instead: its history stays and new orders for it are held.';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'location' THEN
+        IF EXISTS (SELECT 1 FROM backorder.stock s WHERE s.location_id = OLD.location_id)
+           OR EXISTS (SELECT 1 FROM backorder.orders o WHERE o.location_id = OLD.location_id)
+           OR EXISTS (SELECT 1 FROM backorder.inbound i WHERE i.location_id = OLD.location_id) THEN
+            RAISE EXCEPTION 'warehouse "%" has stock, orders or inbound; it cannot be deleted', left(OLD.location_id, 80)
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Give it a high priority number so orders are placed elsewhere, and move its stock with adjustments.';
+        END IF;
+    ELSIF TG_TABLE_NAME = 'client' THEN
+        IF EXISTS (SELECT 1 FROM backorder.sku s WHERE s.client_id = OLD.client_id)
+           OR EXISTS (SELECT 1 FROM backorder.orders o WHERE o.client_id = OLD.client_id) THEN
+            RAISE EXCEPTION 'client "%" has SKUs or orders; it cannot be deleted', left(OLD.client_id, 80)
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'A client with history stays; cancel its open orders with backorder.cancel_order() instead.';
+        END IF;
+    END IF;
+    RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION backorder.catalog_validate_delete() IS
+    'Trigger on client, location, sku and inbound: refuses deleting a row that orders, stock or inbound still name (23503), or a received inbound row (55000), with a hint saying what to do instead.';
+CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.client
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.location
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.sku
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.inbound
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
 
 -- A SKU discontinued (or made active again, or its backorderable flag flipped) changes the
 -- inventory hold its short lines call for: discontinued instead of out_of_stock, or back.

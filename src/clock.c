@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -46,8 +47,18 @@ check_backorder_now(char **newval, void **extra, GucSource source)
 
 	if (str == NULL || str[0] == '\0')
 		return true;			/* not pinned: transaction time */
-	if (session_timezone == NULL)
-		return true;			/* too early in start-up to read a local time; engine_now() parses it */
+
+	/*
+	 * Check only values a session gives (its connection options, role and
+	 * database settings, SET).  A parallel worker restores its leader's
+	 * settings before the time zone abbreviations are loaded (reading "Z"
+	 * then would crash it), and the leader checked the value already; a
+	 * value from the configuration file is read before a session exists.
+	 * Whatever is not checked here, engine_now() parses with a clear error.
+	 */
+	if (InitializingParallelWorker || IsParallelWorker() || source < PGC_S_GLOBAL ||
+		session_timezone == NULL)
+		return true;
 	if (strlen(str) >= MAXDATELEN)
 		dterr = DTERR_BAD_FORMAT;
 	else

@@ -479,6 +479,8 @@ class Model:
 
     def update_priority(self, client, oid, priority):
         o = self.order(client, oid)
+        if o.status in ('shipped', 'cancelled') and o.priority != priority:
+            raise ModelError('55000', 'closed order: priority is history')
         if (client, oid) not in self.live:      # shared with clones: copy before writing
             o = self.orders[(client, oid)] = o.copy()
         o.priority = priority

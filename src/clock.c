@@ -7,9 +7,12 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -63,6 +66,13 @@ check_backorder_now(char **newval, void **extra, GucSource source)
 		dterr = DTERR_BAD_FORMAT;
 	else
 		dterr = ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+#if PG_VERSION_NUM < 160000
+	/* PostgreSQL 15's DecodeDateTime raises (not returns) an unknown zone name: look first */
+	for (int i = 0; dterr == 0 && i < nf; i++)
+		if (ftype[i] == DTK_DATE && isalpha((unsigned char) field[i][0]) &&
+			strchr(field[i], '/') != NULL && pg_tzset(field[i]) == NULL)
+			dterr = DTERR_BAD_FORMAT;
+#endif
 	if (dterr == 0)
 #if PG_VERSION_NUM >= 160000
 		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz, &dt_extra);
@@ -105,6 +115,12 @@ engine_now(void)
 														   CStringGetDatum(pinned),
 														   ObjectIdGetDatum(InvalidOid),
 														   Int32GetDatum(-1)));
+	/* a value the check hook did not see (postgresql.conf, ALTER SYSTEM) */
+	if (TIMESTAMP_NOT_FINITE(cached_value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("backorder.now must be a finite time, not \"%s\"", pinned),
+				 errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.")));
 	strlcpy(cached_text, pinned, sizeof(cached_text));
 	return cached_value;
 }

@@ -223,11 +223,17 @@ summary_add(const char *client_id, const Contribution *c, int32 units)
 }
 
 /* Units waiting to be written while a batch runs, per client, SKU, warehouse and day. */
-#define PENDING_KEY_LEN (64 + 1 + 128 + 1 + 64 + 1 + 12)
+typedef struct PendingKey
+{
+	char		client_id[64 + 1];	/* lengths: the tables' CHECKs */
+	char		sku[128 + 1];
+	char		location_id[64 + 1];
+	DateADT		day;
+} PendingKey;
 
 typedef struct PendingUnits
 {
-	char		key[PENDING_KEY_LEN];	/* client \x1f sku \x1f location \x1f day */
+	PendingKey	key;
 	int64		units;
 } PendingUnits;
 
@@ -238,34 +244,35 @@ static SubTransactionId pending_subid = InvalidSubTransactionId;	/* the batch's 
 static void
 summary_change(const char *client_id, const Contribution *c, int32 units)
 {
-	char		key[PENDING_KEY_LEN];
+	PendingKey	key;
 	PendingUnits *entry;
 	bool		found;
 
 	/*
 	 * Outside a batch, or in a subtransaction inside it (an automatic split
-	 * that may be rolled back on its own): write now, so the write goes or
-	 * stays with the line change it follows.
+	 * that may be rolled back on its own; the batch was written before it
+	 * began): write now, so the write goes or stays with the line change it
+	 * follows.  So does a key longer than the tables allow (cannot happen).
 	 */
-	if (pending == NULL || GetCurrentSubTransactionId() != pending_subid)
+	if (pending == NULL || GetCurrentSubTransactionId() != pending_subid ||
+		strlen(client_id) >= sizeof(key.client_id) || strlen(c->sku) >= sizeof(key.sku) ||
+		strlen(c->location_id) >= sizeof(key.location_id))
 	{
 		summary_add(client_id, c, units);
 		return;
 	}
-	/* keys are bounded by the tables' CHECKs; a longer one would only cost a direct write */
-	if (snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%d", client_id, c->sku, c->location_id,
-				 (int) c->day) >= (int) sizeof(key))
-	{
-		summary_add(client_id, c, units);
-		return;
-	}
-	entry = hash_search(pending, key, HASH_ENTER, &found);
+	memset(&key, 0, sizeof(key));	/* the key is hashed and compared as bytes */
+	strcpy(key.client_id, client_id);
+	strcpy(key.sku, c->sku);
+	strcpy(key.location_id, c->location_id);
+	key.day = c->day;
+	entry = hash_search(pending, &key, HASH_ENTER, &found);
 	if (!found)
 		entry->units = 0;
 	entry->units += units;
 }
 
-/* Writes the batch: one summary change per client, SKU, warehouse and day. */
+/* Writes the batch so far, one summary change per key, and empties it. */
 static void
 flush_pending(void)
 {
@@ -275,22 +282,36 @@ flush_pending(void)
 	hash_seq_init(&seq, pending);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		char	   *fields[4];
-		char	   *rest = pstrdup(entry->key);
 		Contribution c = {0};
-		int			i;
 
-		if (entry->units == 0)
-			continue;
-		for (i = 0; i < 4; i++)
-			fields[i] = strsep(&rest, "\x1f");
-		c.sku = fields[1];
-		c.location_id = fields[2];
-		c.day = (DateADT) atoi(fields[3]);
-		c.counts = true;
-		/* summed over many lines: the total of one day stays far inside int4 (1e9 a line) */
-		summary_add(fields[0], &c, (int32) entry->units);
+		if (entry->units < PG_INT32_MIN || entry->units > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("demand of SKU \"%s\" at \"%s\" on one day is out of range (" INT64_FORMAT " units)",
+							entry->key.sku, entry->key.location_id, entry->units),
+					 errhint("One SKU's orders of one day add up to at most 2147483647 units.")));
+		if (entry->units != 0)
+		{
+			c.sku = entry->key.sku;
+			c.location_id = entry->key.location_id;
+			c.day = entry->key.day;
+			c.counts = true;
+			summary_add(entry->key.client_id, &c, (int32) entry->units);
+		}
+		(void) hash_search(pending, &entry->key, HASH_REMOVE, NULL);
 	}
+}
+
+/*
+ * Writes what the running batch holds so far (if any) and goes on batching.
+ * Called before a subtransaction: its writes go straight to the summary and
+ * must find the units the batch has not written yet.
+ */
+void
+demand_summary_flush(void)
+{
+	if (pending != NULL && GetCurrentSubTransactionId() == pending_subid)
+		flush_pending();
 }
 
 /*
@@ -309,11 +330,11 @@ demand_summary_batched(EngineFn fn, void *arg)
 		fn(arg);
 		return;
 	}
-	ctl.keysize = PENDING_KEY_LEN;
+	ctl.keysize = sizeof(PendingKey);
 	ctl.entrysize = sizeof(PendingUnits);
 	ctl.hcxt = TopTransactionContext;
 	pending = hash_create("pg_backorder pending demand", 64, &ctl,
-						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	pending_subid = GetCurrentSubTransactionId();
 	PG_TRY();
 	{

@@ -176,6 +176,7 @@ extern void deferred_settle_after_operation(void);
 /* ---- intake.c ---- */
 extern void intake_init(void);
 extern void demand_summary_batched(EngineFn fn, void *arg);
+extern void demand_summary_flush(void);
 extern void intake_mark_dirty(const char *client_id, const char *order_id, bool inserted);
 extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);

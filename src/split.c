@@ -1138,6 +1138,8 @@ auto_split_guarded(OrderInfo *o, bool order_locked)
 	bool		saved = split_in_progress;
 	volatile bool done = false;
 
+	/* the split's summary writes are direct: they must find the batch's units written */
+	demand_summary_flush();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();

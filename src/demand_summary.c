@@ -53,9 +53,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/datetime.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -252,7 +252,7 @@ summary_change(const char *client_id, const Contribution *c, int32 units)
 	 * Outside a batch, or in a subtransaction inside it (an automatic split
 	 * that may be rolled back on its own; the batch was written before it
 	 * began): write now, so the write goes or stays with the line change it
-	 * follows.  So does a key longer than the tables allow (cannot happen).
+	 * follows.  So does a key longer in bytes than the key holds (multibyte text).
 	 */
 	if (pending == NULL || GetCurrentSubTransactionId() != pending_subid ||
 		strlen(client_id) >= sizeof(key.client_id) || strlen(c->sku) >= sizeof(key.sku) ||

@@ -165,9 +165,9 @@ apply_movement(void *arg)
 }
 
 /*
- * The ledger's time is the engine's clock (invariant 6 orders the ledger by
- * it, forecasting reads on_hand history from it): a row may not be dated by
- * its writer.  The column's default is backorder.now(), so leaving it out is
+ * The ledger's time is the engine's clock (forecasting's in-stock days read
+ * on_hand history from the ledger by time): a row may not be dated by its
+ * writer.  The column's default is backorder.now(), so leaving it out is
  * the only way, and a replay pins the clock instead.
  */
 static void

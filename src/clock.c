@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "pg_backorder.h"
@@ -85,6 +86,12 @@ check_backorder_now(char **newval, void **extra, GucSource source)
 		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
 		return false;
 	}
+	if (dtype == DTK_DATE && (tm.tm_year < 1900 || tm.tm_year > 9999))
+	{
+		GUC_check_errdetail("The engine's clock must be a time between the years 1900 and 9999, not \"%s\".", str);
+		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		return false;
+	}
 	if (dtype != DTK_DATE && dtype != DTK_EPOCH)
 	{
 		GUC_check_errdetail("The engine's clock must be a finite time, not \"%s\".", str);
@@ -92,6 +99,35 @@ check_backorder_now(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * A value SET before the library was loaded is a placeholder's, checked only
+ * when _PG_init defines the setting; PostgreSQL then drops a refused one with
+ * a WARNING, and the clock would silently be transaction time.  So the
+ * refused text is kept and the clock refuses to run until the session sets
+ * the clock again (any SET or RESET, through the assign hook).
+ */
+static char *refused_placeholder = NULL;
+
+void
+clock_note_placeholder(const char *before_define)
+{
+	const char *after = GetConfigOption("backorder.now", true, false);
+
+	if (before_define != NULL && before_define[0] != '\0' &&
+		(after == NULL || strcmp(after, before_define) != 0))
+		refused_placeholder = MemoryContextStrdup(TopMemoryContext, before_define);
+}
+
+void
+assign_backorder_now(const char *newval, void *extra)
+{
+	if (refused_placeholder != NULL)
+	{
+		pfree(refused_placeholder);
+		refused_placeholder = NULL;
+	}
 }
 
 /*
@@ -106,6 +142,12 @@ engine_now(void)
 	static TimestampTz cached_value = 0;
 	const char *pinned = GetConfigOption("backorder.now", true, false);
 
+	if (refused_placeholder != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("backorder.now = '%s' was refused", refused_placeholder),
+				 errdetail("It was set before pg_backorder was loaded in this session, and is not a finite time between the years 1900 and 9999."),
+				 errhint("SET backorder.now to a time such as '2010-12-05 17:00+00', or RESET it for transaction time.")));
 	if (pinned == NULL || pinned[0] == '\0')
 		return GetCurrentTransactionStartTimestamp();
 	if (strcmp(pinned, cached_text) == 0)

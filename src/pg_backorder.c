@@ -39,6 +39,11 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* a value SET before this library was loaded (see clock_note_placeholder) */
+	const char *now_placeholder = GetConfigOption("backorder.now", true, false);
+
+	if (now_placeholder != NULL)
+		now_placeholder = pstrdup(now_placeholder);
 	DefineCustomStringVariable("backorder.now",
 							   "Pins the engine's clock (backorder.now()) to a fixed time.",
 							   "Empty means transaction time.  Tests and replays set it so their results are exact.",
@@ -46,7 +51,8 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   check_backorder_now, NULL, NULL);
+							   check_backorder_now, assign_backorder_now, NULL);
+	clock_note_placeholder(now_placeholder);
 	DefineCustomStringVariable("backorder.client_id",
 							   "Binds the session to one client (tenant) for row-level security.",
 							   "Empty means not bound: the role's own privileges decide.",

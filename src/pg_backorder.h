@@ -74,6 +74,8 @@ extern void edit_lock_exclusive(void);
 /* ---- clock.c ---- */
 extern TimestampTz engine_now(void);
 extern bool check_backorder_now(char **newval, void **extra, GucSource source);
+extern void assign_backorder_now(const char *newval, void *extra);
+extern void clock_note_placeholder(const char *before_define);
 extern Datum engine_now_datum(void);
 
 /* ---- spi_plans.c ---- */

@@ -31,6 +31,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -1494,7 +1496,7 @@ backorder_split_rule_check(PG_FUNCTION_ARGS)
 	if (has_n && n < 1)
 		bad_rule(psprintf("split_max_shipments must be at least 1, not " INT64_FORMAT, n),
 				 "Give the most shipments one order may be split into: 1 means never split.");
-	if (has_fraction && (fraction < 0 || fraction > 1))
+	if (has_fraction && (isnan(fraction) || fraction < 0 || fraction > 1))
 		bad_rule(psprintf("split_min_fraction must be between 0 and 1, not %s",
 						  DatumGetCString(DirectFunctionCall1(numeric_out, fraction_d))),
 				 "Give the share of the order (units, or value when lines have prices) that must ship now, such as 0.5.");

@@ -236,7 +236,16 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('orders', 'UPDATE priority of a shipped order', $$UPDATE backorder.orders SET priority = 9 WHERE client_id = 'mx' AND order_id = 'MX_SHIPPED'$$, '55000', false),
 ('orders', 'UPDATE placed_at of a cancelled order', $$UPDATE backorder.orders SET placed_at = '2024-01-01' WHERE client_id = 'mx' AND order_id = 'MX_CANCELLED'$$, '55000', false),
 ('clock', 'backorder.now infinity',        $$SET backorder.now = 'infinity'$$, '22023', false),
-('clock', 'backorder.now unreadable',      $$SET backorder.now = 'garbage'$$, '22023', false);
+('clock', 'backorder.now unreadable',      $$SET backorder.now = 'garbage'$$, '22023', false),
+('clock', 'backorder.now beyond year 9999', $$SET backorder.now = '294276-12-31 23:59:59Z'$$, '22023', false),
+('clock', 'backorder.now BC',              $$SET backorder.now = '4714-11-24 00:00:00+00 BC'$$, '22023', false),
+-- found by a second newcomer's trial: endless day ranges, never-ending surges, a NaN fraction
+('forecast', 'daily_demand to infinity',    $$SELECT count(*) FROM backorder.daily_demand('mx', 'A', '2024-01-01', 'infinity')$$, '22023', false),
+('forecast', 'daily_demand over 20 years',  $$SELECT count(*) FROM backorder.daily_demand('mx', 'A', '2004-01-01', '2024-01-01')$$, '22023', false),
+('forecast', 'average as of infinity',      $$SELECT backorder.avg_units_sold_per_day('mx', 'A', 30, 'infinity')$$, '22023', false),
+('forecast', 'surge ending at infinity',    $$SELECT backorder.demand_surge('mx', 'A', '2024-12-01', 'infinity', 2, 0, 'x')$$, '22023', false),
+('forecast', 'surge from -infinity',        $$SELECT backorder.demand_surge('mx', NULL, '-infinity', '2024-12-01', 2, 0, 'x')$$, '22023', false),
+('split', 'NaN split_min_fraction',         $$UPDATE backorder.client SET split_min_fraction = 'NaN' WHERE client_id = 'mx'$$, '22023', false);
 
 SELECT plan((SELECT 3 * count(*)::int - count(*) FILTER (WHERE core)::int + 4 FROM bad_case));
 

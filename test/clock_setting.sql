@@ -1,7 +1,19 @@
 -- clock_setting.sql — backorder.now, the setting that pins the engine's clock: what SET accepts
 -- and refuses, and that a pinned clock reaches parallel workers safely.
+-- Before anything loads pg_backorder in this session: the value is a placeholder's, which
+-- PostgreSQL checks only when the library defines the setting, and then drops with a WARNING.
+SET client_min_messages = error;
+SET backorder.now = 'garbage';
 BEGIN;
-SELECT plan(7);
+SELECT plan(10);
+
+-- Regression: the refused value used to vanish, and the clock silently ran on transaction time.
+SELECT throws_ok($$SELECT backorder.now()$$, '22023', NULL,
+                 'a clock value refused when the library loaded: the clock refuses to run (22023)');
+SELECT throws_ok($$SELECT backorder.now()$$, '22023', NULL, 'and keeps refusing until the session sets it again');
+RESET backorder.now;
+RESET client_min_messages;
+SELECT is(backorder.now(), now(), 'after RESET the clock is transaction time');
 
 SET backorder.now = '2024-12-31T12:00Z';
 SELECT is(backorder.now(), timestamptz '2024-12-31 12:00+00', 'an ISO time with a zone abbreviation (Z) pins the clock');

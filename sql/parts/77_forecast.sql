@@ -309,7 +309,7 @@ CREATE TABLE backorder.demand_surge (
     extra_units_per_day  float8 NOT NULL DEFAULT 0,
     note                 text,
     created_at           timestamptz NOT NULL DEFAULT backorder.now(),
-    CONSTRAINT demand_surge_dates CHECK (ends_on >= starts_on),
+    CONSTRAINT demand_surge_dates CHECK (ends_on >= starts_on AND isfinite(starts_on) AND isfinite(ends_on)),
     CONSTRAINT demand_surge_multiplier CHECK (multiplier >= 0 AND multiplier <> 'Infinity'),
     CONSTRAINT demand_surge_extra CHECK (extra_units_per_day > '-Infinity' AND extra_units_per_day < 'Infinity'),
     FOREIGN KEY (client_id, sku) REFERENCES backorder.sku
@@ -338,6 +338,11 @@ BEGIN
         RAISE EXCEPTION 'client_id, starts_on, ends_on, multiplier and extra_units_per_day must not be null'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass NULL only as the SKU (every SKU of the client); leave multiplier (1) or extra units (0) out to keep their defaults.';
+    END IF;
+    IF NOT (isfinite(p_starts_on) AND isfinite(p_ends_on)) THEN
+        RAISE EXCEPTION 'a surge runs between two dates, not from % to %', p_starts_on, p_ends_on
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give the first and the last day of the announced surge; a lasting change of demand shows in the demand history itself.';
     END IF;
     IF p_ends_on < p_starts_on THEN
         RAISE EXCEPTION 'surge ends on % before it starts on %', p_ends_on, p_starts_on
@@ -424,6 +429,16 @@ DECLARE
     v_from  date := coalesce(p_from, coalesce(p_to, backorder.now()::date) - 29);
 BEGIN
     PERFORM backorder.require_sku(p_client_id, p_sku, p_sku IS NULL);
+    IF NOT (isfinite(v_from) AND isfinite(v_to)) THEN
+        RAISE EXCEPTION 'day range from % to % is not between two dates', v_from, v_to
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass two dates at most ten years apart (one row per SKU and day comes back).';
+    END IF;
+    IF v_to - v_from >= 3660 THEN
+        RAISE EXCEPTION 'day range from % to % is longer than 3660 days', v_from, v_to
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass two dates at most ten years apart (one row per SKU and day comes back).';
+    END IF;
     IF v_to < v_from THEN
         RAISE EXCEPTION 'day range ends on % before it starts on %', v_to, v_from
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass p_from <= p_to.';
@@ -501,6 +516,10 @@ BEGIN
     IF p_as_of IS NULL OR p_in_stock_days_only IS NULL THEN
         RAISE EXCEPTION 'as_of and in_stock_days_only must not be null'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Leave them out for their defaults.';
+    END IF;
+    IF NOT isfinite(p_as_of) THEN
+        RAISE EXCEPTION 'as_of must be a date, not %', p_as_of
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass the day the window ends before, or leave it out for today.';
     END IF;
     SELECT sum(d.units), count(*) INTO v_units, v_days
       FROM backorder.daily_demand(p_client_id, p_sku, p_as_of - p_window_days, p_as_of - 1) d

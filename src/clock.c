@@ -23,6 +23,8 @@
 
 PG_FUNCTION_INFO_V1(backorder_now);
 
+#define CLOCK_HINT "Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time."
+
 /*
  * GUC check hook of backorder.now: a pinned time must be a finite timestamp,
  * refused at SET rather than at the engine's next write.  The engine writes
@@ -83,19 +85,19 @@ check_backorder_now(char **newval, void **extra, GucSource source)
 	if (dterr != 0 || (dtype == DTK_DATE && tm2timestamp(&tm, fsec, &tz, &result) != 0))
 	{
 		GUC_check_errdetail("\"%s\" is not a time PostgreSQL can read.", str);
-		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		GUC_check_errhint(CLOCK_HINT);
 		return false;
 	}
 	if (dtype == DTK_DATE && (tm.tm_year < 1900 || tm.tm_year > 9999))
 	{
 		GUC_check_errdetail("The engine's clock must be a time between the years 1900 and 9999, not \"%s\".", str);
-		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		GUC_check_errhint(CLOCK_HINT);
 		return false;
 	}
 	if (dtype != DTK_DATE && dtype != DTK_EPOCH)
 	{
 		GUC_check_errdetail("The engine's clock must be a finite time, not \"%s\".", str);
-		GUC_check_errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.");
+		GUC_check_errhint(CLOCK_HINT);
 		return false;
 	}
 	return true;
@@ -162,7 +164,7 @@ engine_now(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("backorder.now must be a finite time, not \"%s\"", pinned),
-				 errhint("Pin the clock with a time such as '2010-12-05 17:00+00', or set it to '' for transaction time.")));
+				 errhint(CLOCK_HINT)));
 	strlcpy(cached_text, pinned, sizeof(cached_text));
 	return cached_value;
 }

@@ -41,23 +41,31 @@ typedef struct Movement
 	int64		delta;			/* out: applied to on_hand */
 } Movement;
 
+/* Whether the row of (client_id, key) that sql selects exists; sql takes them as $1, $2. */
+static bool
+client_row_exists(SPIPlanPtr *plan, const char *sql, const char *client_id, const char *key)
+{
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = text_datum(client_id);
+	values[1] = text_datum(key);
+	run_plan(plan, sql, 2, types, values, NULL, 1);
+	return SPI_processed > 0;
+}
+
 static void
 require_sku(const char *client_id, const char *sku)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
 
 	if (sku == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("sku must not be null"),
 				 errhint("Name a SKU from backorder.sku.")));
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(sku);
-	run_plan(&plan, "SELECT 1 FROM backorder.sku WHERE client_id = $1 AND sku = $2",
-			 2, types, values, NULL, 1);
-	if (SPI_processed == 0)
+	if (!client_row_exists(&plan, "SELECT 1 FROM backorder.sku WHERE client_id = $1 AND sku = $2",
+						   client_id, sku))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("SKU \"%s\" of client \"%s\" is not in the catalog", sku, client_id),
@@ -69,14 +77,9 @@ static void
 require_order(const char *client_id, const char *order_id)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
 
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	run_plan(&plan, "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
-			 2, types, values, NULL, 1);
-	if (SPI_processed == 0)
+	if (!client_row_exists(&plan, "SELECT 1 FROM backorder.orders WHERE client_id = $1 AND order_id = $2",
+						   client_id, order_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("order \"%s\" of client \"%s\" does not exist", order_id, client_id),

@@ -5,7 +5,7 @@
 SET client_min_messages = error;
 SET backorder.now = 'garbage';
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 -- Regression: the refused value used to vanish, and the clock silently ran on transaction time.
 SELECT throws_ok($$SELECT backorder.now()$$, '22023', NULL,
@@ -37,6 +37,8 @@ SELECT throws_ok($$SET backorder.now = 'infinity'$$, '22023', NULL, 'infinity is
 SELECT throws_ok($$SET backorder.now = 'next tuesday'$$, '22023', NULL, 'an unreadable time is refused at SET (22023)');
 SET backorder.now = '';
 SELECT is(backorder.now(), now(), 'an empty setting is transaction time');
+
+SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

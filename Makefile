@@ -21,7 +21,8 @@ OBJS = \
 	src/split_apply.o \
 	src/demand_summary.o \
 	src/forecast_aggs.o \
-	src/forecast.o
+	src/forecast.o \
+	src/sla_clock.o
 
 DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA         = $(filter-out $(DATA_built), $(wildcard sql/$(EXTENSION)--*--*.sql))

@@ -272,17 +272,101 @@ summary_change(const char *client_id, const Contribution *c, int32 units)
 	entry->units += units;
 }
 
-/* Writes the batch so far, one summary change per key, and empties it. */
+/* The batch summed per summary row: the 32 days of one (client, SKU, warehouse, block). */
+typedef struct PendingBlock
+{
+	PendingKey	key;			/* day = block_start */
+	int32		units[BLOCK_DAYS];
+	int			n_days;			/* days with units */
+	bool		any_negative;
+} PendingBlock;
+
+/*
+ * Adds units to blocks that gain units on one day each (an intake's orders
+ * are of one day), in one statement: an order of 26 lines is one write, not
+ * 26.  Rows that exist gain the day's units; the others are inserted.  No
+ * other transaction writes these rows meanwhile: it would need the stock
+ * rows of the same SKUs and warehouses, which this one holds.
+ */
+static void
+add_blocks(PendingBlock **blocks, int n)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID,
+	INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+	char	  **clients = palloc(sizeof(char *) * n);
+	char	  **skus = palloc(sizeof(char *) * n);
+	char	  **locations = palloc(sizeof(char *) * n);
+	Datum	   *starts = palloc(sizeof(Datum) * n);
+	int32	   *day_index = palloc(sizeof(int32) * n);
+	int32	   *day_units = palloc(sizeof(int32) * n);
+	int32	   *all_days = palloc(sizeof(int32) * n * BLOCK_DAYS);
+	Datum		values[7];
+	int			i,
+				d;
+
+	for (i = 0; i < n; i++)
+	{
+		clients[i] = blocks[i]->key.client_id;
+		skus[i] = blocks[i]->key.sku;
+		locations[i] = blocks[i]->key.location_id;
+		starts[i] = DateADTGetDatum(blocks[i]->key.day);
+		for (d = 0; d < BLOCK_DAYS; d++)
+			if (blocks[i]->units[d] != 0)
+			{
+				day_index[i] = d + 1;
+				day_units[i] = blocks[i]->units[d];
+			}
+		memcpy(&all_days[i * BLOCK_DAYS], blocks[i]->units, sizeof(int32) * BLOCK_DAYS);
+	}
+	values[0] = text_array_datum(clients, n);
+	values[1] = text_array_datum(skus, n);
+	values[2] = text_array_datum(locations, n);
+	values[3] = PointerGetDatum(construct_array(starts, n, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
+	values[4] = int4_array_datum(day_index, n);
+	values[5] = int4_array_datum(day_units, n);
+	values[6] = int4_array_datum(all_days, n * BLOCK_DAYS);
+	/* a new row's 32 days are the k-th 32 elements of $7 (a slice is numbered from 1) */
+	run_plan(&plan,
+			 "WITH b AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6)"
+			 "                  WITH ORDINALITY AS b(client_id, sku, location_id, block_start, i, units, k)),"
+			 " old AS ("
+			 "  UPDATE backorder.demand_summary s SET units[b.i] = s.units[b.i] + b.units"
+			 "    FROM b WHERE s.client_id = b.client_id AND s.sku = b.sku"
+			 "     AND s.block_start = b.block_start AND s.location_id = b.location_id"
+			 "  RETURNING b.k)"
+			 "INSERT INTO backorder.demand_summary (client_id, sku, location_id, block_start, units)"
+			 " SELECT b.client_id, b.sku, b.location_id, b.block_start, $7[(b.k - 1) * 32 + 1 : b.k * 32]"
+			 "   FROM b WHERE b.k NOT IN (SELECT old.k FROM old)",
+			 7, types, values, NULL, 0);
+}
+
+/* Writes the batch so far and empties it. */
 static void
 flush_pending(void)
 {
 	HASH_SEQ_STATUS seq;
 	PendingUnits *entry;
+	HTAB	   *blocks;
+	HASHCTL		ctl;
+	PendingBlock *block;
+	PendingBlock **gaining;
+	int			n_gaining = 0;
+
+	if (hash_get_num_entries(pending) == 0)
+		return;
+	ctl.keysize = sizeof(PendingKey);
+	ctl.entrysize = sizeof(PendingBlock);
+	ctl.hcxt = CurrentMemoryContext;
+	blocks = hash_create("pg_backorder pending demand blocks", 64, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	hash_seq_init(&seq, pending);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		Contribution c = {0};
+		PendingKey	block_key = entry->key;
+		int32		offset = entry->key.day % BLOCK_DAYS;
+		bool		found;
 
 		if (entry->units < PG_INT32_MIN || entry->units > PG_INT32_MAX)
 			ereport(ERROR,
@@ -290,16 +374,55 @@ flush_pending(void)
 					 errmsg("demand of SKU \"%s\" at \"%s\" on one day is out of range (" INT64_FORMAT " units)",
 							entry->key.sku, entry->key.location_id, entry->units),
 					 errhint("One SKU's orders of one day add up to at most 2147483647 units.")));
-		if (entry->units != 0)
+		if (offset < 0)
+			offset += BLOCK_DAYS;	/* days before 2000-01-01 */
+		block_key.day -= offset;
+		block = hash_search(blocks, &block_key, HASH_ENTER, &found);
+		if (!found)
 		{
-			c.sku = entry->key.sku;
-			c.location_id = entry->key.location_id;
-			c.day = entry->key.day;
-			c.counts = true;
-			summary_add(entry->key.client_id, &c, (int32) entry->units);
+			memset(block->units, 0, sizeof(block->units));
+			block->n_days = 0;
+			block->any_negative = false;
 		}
+		block->units[offset] = (int32) entry->units;
+		block->n_days += entry->units != 0;
+		block->any_negative |= entry->units < 0;
 		(void) hash_search(pending, &entry->key, HASH_REMOVE, NULL);
 	}
+
+	/*
+	 * A block that loses units (a cancel or edit in the batch) is written day
+	 * by day: a subtraction checks the units are there and may delete the
+	 * row.  So is one that gains on several days (add_blocks adds one).
+	 */
+	gaining = palloc(sizeof(PendingBlock *) * hash_get_num_entries(blocks));
+	hash_seq_init(&seq, blocks);
+	while ((block = hash_seq_search(&seq)) != NULL)
+	{
+		int			d;
+
+		if (block->n_days == 0)
+			continue;
+		if (!block->any_negative && block->n_days == 1)
+		{
+			gaining[n_gaining++] = block;
+			continue;
+		}
+		for (d = 0; d < BLOCK_DAYS; d++)
+			if (block->units[d] != 0)
+			{
+				Contribution c = {0};
+
+				c.sku = block->key.sku;
+				c.location_id = block->key.location_id;
+				c.day = block->key.day + d;
+				c.counts = true;
+				summary_add(block->key.client_id, &c, block->units[d]);
+			}
+	}
+	if (n_gaining > 0)
+		add_blocks(gaining, n_gaining);
+	hash_destroy(blocks);
 }
 
 /*

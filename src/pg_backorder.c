@@ -27,6 +27,14 @@ PG_MODULE_MAGIC;
 
 int			engine_depth = 0;
 
+/*
+ * How many engine_run() calls are active.  Inside one, search_path is
+ * pinned, the edit lock is held and the isolation level was checked, so a
+ * nested call (a row trigger that fires on the engine's own statement) only
+ * needs SPI: it runs once per row, and the settings cost more than its work.
+ */
+static int	engine_run_depth = 0;
+
 /* The edit lock is an advisory lock in a key space of our own. */
 #define EDIT_LOCK_KEY1	0x42414b4f	/* "BAKO" */
 #define EDIT_LOCK_KEY2	1
@@ -113,6 +121,12 @@ engine_run(EngineFn fn, void *arg)
 	int			saved_depth = engine_depth;
 	int			guc_level;
 
+	if (engine_run_depth > 0)
+	{
+		engine_spi(fn, arg);
+		return;
+	}
+
 	/*
 	 * Settling reads lines other transactions committed a moment ago; a
 	 * transaction snapshot would not see them.
@@ -139,12 +153,14 @@ engine_run(EngineFn fn, void *arg)
 	PG_TRY();
 	{
 		engine_depth++;
+		engine_run_depth++;
 		edit_lock_shared();
 		fn(arg);
 	}
 	PG_FINALLY();
 	{
 		engine_depth = saved_depth;
+		engine_run_depth--;
 	}
 	PG_END_TRY();
 

@@ -7,7 +7,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET TimeZone = 'UTC';
 SET backorder.now = '2024-03-01 09:00+00';
-SELECT plan(32);
+SELECT plan(36);
 
 CREATE FUNCTION pg_temp.place(p_order text, p_placed_at timestamptz, p_lines text)
 RETURNS void LANGUAGE sql AS $$
@@ -195,6 +195,34 @@ SELECT results_eq($$SELECT * FROM pg_temp.summary('BULK')$$, ARRAY['fs_w1 2024-0
 SELECT is((SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables
             WHERE relid = 'backorder.demand_summary'::regclass) - (SELECT n FROM summary_writes),
           1::bigint, 'bulk load: one summary write for 200 orders of one SKU and day');
+
+-- One batch, many summary rows: an order of 4 SKUs is one write of 4 rows, and a batch whose
+-- orders fall on two days of one 32-day row, or on a row that exists, adds to the right days.
+\o /dev/null
+INSERT INTO backorder.sku (client_id, sku) VALUES ('fs', 'M1'), ('fs', 'M2'), ('fs', 'M3'), ('fs', 'M4');
+\o
+DELETE FROM summary_writes;
+INSERT INTO summary_writes SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables
+ WHERE relid = 'backorder.demand_summary'::regclass;
+SET CONSTRAINTS ALL DEFERRED;
+\o /dev/null
+SELECT pg_temp.place('multi1', '2024-03-03 10:00+00', 'M1:1,M2:2,M3:3,M4:4');
+\o
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT is((SELECT n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables
+            WHERE relid = 'backorder.demand_summary'::regclass) - (SELECT n FROM summary_writes),
+          4::bigint, 'an order of 4 SKUs: its 4 summary rows written once each');
+SET CONSTRAINTS ALL DEFERRED;
+\o /dev/null
+SELECT pg_temp.place('multi2', '2024-03-03 11:00+00', 'M1:10');
+SELECT pg_temp.place('multi3', '2024-03-04 11:00+00', 'M1:100,M2:5');
+\o
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT * FROM pg_temp.summary('M1')$$, ARRAY['fs_w1 2024-03-03 11', 'fs_w1 2024-03-04 100'],
+                  'one batch on two days of one summary row, one of them already there: both days right');
+SELECT results_eq($$SELECT * FROM pg_temp.summary('M2')$$, ARRAY['fs_w1 2024-03-03 2', 'fs_w1 2024-03-04 5'],
+                  'an existing row gains a second day');
+SELECT is(pg_temp.summary_mismatches(), 0::bigint, 'the summary still equals the order lines');
 
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'all invariants hold');
 

@@ -203,32 +203,10 @@ COMMENT ON FUNCTION backorder.sla_due_at(text, timestamptz) IS
 -- clause keeps the trigger off every other update of orders (shipping, cancelling, held ->
 -- held, priority changes): it is evaluated in the executor, without calling the function.
 -- Apps cannot write the column: only the engine changes ready_at and status (guard.c).
+-- The trigger is C (src/sla_clock.c): it runs once per order a receipt releases.  The usual
+-- promise (sla_hours) is computed there; calendar promises call sla_due_at() above.
 CREATE FUNCTION backorder.sla_clock() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.sla_due_at IS NOT NULL THEN
-            RAISE EXCEPTION 'column "sla_due_at" of backorder.orders is maintained by the engine'
-                USING ERRCODE = 'generated_always',
-                      HINT = 'Leave it out of INSERT and UPDATE; change stock through backorder.stock_movement and orders through the backorder functions.';
-        END IF;
-        -- an order the engine inserts ready (a split's child order): its clock starts now
-        NEW.sla_due_at := backorder.sla_due_at(NEW.client_id, NEW.ready_at);
-        RETURN NEW;
-    END IF;
-    IF NEW.status = 'ready'
-       AND (OLD.status <> 'ready' OR NEW.ready_at IS DISTINCT FROM OLD.ready_at) THEN
-        NEW.sla_due_at := backorder.sla_due_at(NEW.client_id, NEW.ready_at);
-    ELSIF NEW.status = 'needs_review' AND NEW.sla_due_at IS NOT DISTINCT FROM OLD.sla_due_at THEN
-        NEW.sla_due_at := NULL;
-    ELSIF NEW.sla_due_at IS DISTINCT FROM OLD.sla_due_at THEN
-        RAISE EXCEPTION 'column "sla_due_at" of backorder.orders is maintained by the engine'
-            USING ERRCODE = 'generated_always',
-                  HINT = 'Leave it out of INSERT and UPDATE; change stock through backorder.stock_movement and orders through the backorder functions.';
-    END IF;
-    RETURN NEW;
-END
-$$;
+LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_sla_clock';
 COMMENT ON FUNCTION backorder.sla_clock() IS
     'Trigger on orders: sets sla_due_at when an order becomes ready (or is inserted ready by a split), clears it when the order is held, and refuses app writes to it (428C9).';
 

@@ -1,0 +1,177 @@
+/*
+ * sla_clock.c — the SLA clock trigger on backorder.orders (74_sla.sql).
+ *
+ * orders.sla_due_at is fixed when an order becomes ready (from ready_at),
+ * cleared while it is held, and never written by apps.  The trigger fires
+ * once per order the engine releases, so a release of 10,000 orders runs it
+ * 10,000 times: it is C, and the usual promise (client.sla_hours elapsed
+ * hours) is computed here from one cached lookup.  Calendar promises
+ * (client_sla: cutoff, business days, holidays) are rarer and call
+ * backorder.sla_due_at(), the one implementation of the calendar walk.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "pg_backorder.h"
+
+PG_FUNCTION_INFO_V1(backorder_sla_clock);
+
+static void
+refuse_sla_write(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("column \"sla_due_at\" of backorder.orders is maintained by the engine"),
+			 errhint("Leave it out of INSERT and UPDATE; change stock through backorder.stock_movement and orders through the backorder functions.")));
+}
+
+typedef struct DueAt
+{
+	const char *client_id;
+	TimestampTz ready_at;
+	bool		isnull;			/* out: no due time (unknown client) */
+	TimestampTz due;			/* out */
+} DueAt;
+
+/*
+ * The statements run with the caller's search_path (an app's INSERT may
+ * fire the trigger), so they qualify their operators.
+ */
+static void
+due_at_work(void *arg)
+{
+	static SPIPlanPtr settings_plan = NULL;
+	static SPIPlanPtr calendar_plan = NULL;
+	static const Oid settings_types[1] = {TEXTOID};
+	static const Oid calendar_types[2] = {TEXTOID, TIMESTAMPTZOID};
+	DueAt	   *d = arg;
+	Datum		values[2];
+	char	   *promise;
+	Interval	hours = {0};
+	bool		isnull;
+
+	values[0] = text_datum(d->client_id);
+	run_plan(&settings_plan,
+			 "SELECT c.sla_hours, cs.promise FROM backorder.client c"
+			 "  LEFT JOIN backorder.client_sla cs ON cs.client_id OPERATOR(pg_catalog.=) c.client_id"
+			 " WHERE c.client_id OPERATOR(pg_catalog.=) $1",
+			 1, settings_types, values, NULL, 1);
+	d->isnull = SPI_processed == 0;
+	if (d->isnull)
+		return;
+	promise = spi_text(0, 2);
+	if (promise == NULL || strcmp(promise, "hours") == 0)
+	{
+		/* hours are elapsed time: no calendar, no time zone */
+		hours.time = spi_int64(0, 1) * USECS_PER_HOUR;
+		d->due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+														 TimestampTzGetDatum(d->ready_at),
+														 IntervalPGetDatum(&hours)));
+		return;
+	}
+	values[1] = TimestampTzGetDatum(d->ready_at);
+	run_plan(&calendar_plan, "SELECT backorder.sla_due_at($1, $2)",
+			 2, calendar_types, values, NULL, 1);
+	d->due = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											   &isnull));
+	d->isnull = isnull;
+}
+
+static Datum
+column(HeapTuple tuple, TupleDesc desc, int attnum, bool *isnull)
+{
+	return heap_getattr(tuple, attnum, desc, isnull);
+}
+
+/*
+ * backorder.sla_clock() — BEFORE INSERT OR UPDATE FOR EACH ROW on orders; the
+ * triggers' WHEN clauses (74_sla.sql) let through only the rows it changes
+ * or refuses.
+ */
+Datum
+backorder_sla_clock(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	new_tuple;
+	int			status_col,
+				ready_col,
+				due_col;
+	bool		new_due_null,
+				isnull;
+	Datum		new_due;
+	char	   *status;
+	bool		compute = false;
+	Datum		value = (Datum) 0;
+	bool		value_null = true;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "backorder.sla_clock: not called by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "backorder.sla_clock: must be fired BEFORE ... FOR EACH ROW");
+
+	desc = td->tg_relation->rd_att;
+	new_tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	status_col = SPI_fnumber(desc, "status");
+	ready_col = SPI_fnumber(desc, "ready_at");
+	due_col = SPI_fnumber(desc, "sla_due_at");
+	new_due = column(new_tuple, desc, due_col, &new_due_null);
+	status = SPI_getvalue(new_tuple, desc, status_col);
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		/* an order the engine inserts ready (a split's child order): its clock starts now */
+		if (!new_due_null)
+			refuse_sla_write();
+		compute = true;
+	}
+	else
+	{
+		HeapTuple	old_tuple = td->tg_trigtuple;
+		bool		old_due_null,
+					old_ready_null,
+					new_ready_null;
+		Datum		old_due = column(old_tuple, desc, due_col, &old_due_null);
+		Datum		old_ready = column(old_tuple, desc, ready_col, &old_ready_null);
+		Datum		new_ready = column(new_tuple, desc, ready_col, &new_ready_null);
+		char	   *old_status = SPI_getvalue(old_tuple, desc, status_col);
+		bool		ready_changed = old_ready_null != new_ready_null ||
+			(!new_ready_null && DatumGetTimestampTz(old_ready) != DatumGetTimestampTz(new_ready));
+		bool		due_changed = old_due_null != new_due_null ||
+			(!new_due_null && DatumGetTimestampTz(old_due) != DatumGetTimestampTz(new_due));
+
+		if (status != NULL && strcmp(status, "ready") == 0 &&
+			(old_status == NULL || strcmp(old_status, "ready") != 0 || ready_changed))
+			compute = true;
+		else if (status != NULL && strcmp(status, "needs_review") == 0 && !due_changed)
+			value_null = true;	/* held: excluded from the SLA */
+		else if (due_changed)
+			refuse_sla_write();
+		else
+			return PointerGetDatum(new_tuple);
+	}
+
+	if (compute)
+	{
+		DueAt		d = {0};
+		Datum		ready = column(new_tuple, desc, ready_col, &isnull);
+		char	   *client_id = SPI_getvalue(new_tuple, desc, SPI_fnumber(desc, "client_id"));
+
+		if (!isnull && client_id != NULL)
+		{
+			d.client_id = client_id;
+			d.ready_at = DatumGetTimestampTz(ready);
+			engine_spi(due_at_work, &d);
+			value_null = d.isnull;
+			value = TimestampTzGetDatum(d.due);
+		}
+	}
+	return PointerGetDatum(heap_modify_tuple_by_cols(new_tuple, desc, 1, &due_col, &value, &value_null));
+}

@@ -10,7 +10,7 @@
 --            clock pinned to it (SET backorder.now): the returns of that minute (cancellation
 --            invoices, back into stock), then its orders (invoices) with their lines; the engine
 --            evaluates them at commit, first come first served.
---   23:00    every ready order ships (backorder.ship_order); the restocking policy looks at each
+--   23:00    every ready order ships (backorder.ship_orders, one wave); the restocking policy looks at each
 --            SKU and places inbound rows with expected_at = today + the SKU's lead time; a
 --            snapshot of the day is kept for the KPIs and the chart.
 -- Every decision reads data up to the current day only and the pinned clock: no random(), no
@@ -320,7 +320,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_policy  text;
     v_at      timestamptz;
-    v_order   text;
     v_t       timestamptz;
     v_prof    numeric[] := '{0,0,0,0,0}';   -- seconds: receive, intake, ship, restock, snapshot
     v_shipped integer;
@@ -372,21 +371,15 @@ BEGIN
     END LOOP;
     v_prof[2] := extract(epoch FROM clock_timestamp() - v_t);
 
-    -- 23:00: ship every ready order, one transaction each (as a packing station confirms them;
-    -- a stock row updated again in the transaction that last updated it would re-check its
-    -- foreign keys each time)
+    -- 23:00: every ready order ships, as one wave (backorder.ship_orders: the packing
+    -- station confirms the day's wave in one call)
     v_t := clock_timestamp();
     PERFORM set_config('backorder.now', ((p_day + time '23:00') AT TIME ZONE 'UTC')::text, false);
-    v_shipped := 0;
-    FOR v_order IN SELECT o.order_id
-                     FROM replay.open_order oo
-                     JOIN backorder.orders o ON o.client_id = oo.client_id AND o.order_id = oo.order_id
-                    WHERE oo.client_id = p_client AND o.status = 'ready'
-                    ORDER BY o.placed_at, o.order_id LOOP
-        PERFORM backorder.ship_order(p_client, v_order);
-        v_shipped := v_shipped + 1;
-        IF p_commit THEN COMMIT; END IF;
-    END LOOP;
+    SELECT backorder.ship_orders(p_client, coalesce(array_agg(o.order_id ORDER BY o.placed_at, o.order_id), '{}'))
+      INTO v_shipped
+      FROM replay.open_order oo
+      JOIN backorder.orders o ON o.client_id = oo.client_id AND o.order_id = oo.order_id
+     WHERE oo.client_id = p_client AND o.status = 'ready';
     DELETE FROM replay.open_order oo USING backorder.orders o
      WHERE oo.client_id = p_client AND o.client_id = oo.client_id AND o.order_id = oo.order_id
        AND o.status IN ('shipped', 'cancelled');
@@ -537,6 +530,6 @@ LANGUAGE sql STABLE AS $$
            r.seconds,
            round((SELECT count(*) FROM backorder.order_line l WHERE l.client_id = r.client_id) / nullif(r.seconds, 0), 0)
       FROM r JOIN per ON per.client_id = r.client_id
-     ORDER BY r.started
+     ORDER BY r.policy = 'forecast', r.started
 $$;
 COMMENT ON FUNCTION replay.kpis() IS 'One row per replay run: the KPI table the demo prints (see demo/replay for the definitions).';

@@ -185,19 +185,36 @@ settle_input(SettleInput *in, TouchedOrder *entry)
 void
 settle_now(const char *client_id, const char *order_id)
 {
+	char	   *c = (char *) client_id;
+	char	   *o = (char *) order_id;
+
+	settle_now_many(1, &c, &o);
+}
+
+/* settle_now() for several orders, in one batch (settle_orders). */
+void
+settle_now_many(int n, char **client_ids, char **order_ids)
+{
 	char		hkey[ORDER_KEY_LEN];
-	TouchedOrder *entry = NULL;
+	SettleInput *inputs = palloc0(sizeof(SettleInput) * (n + 1));
+	TouchedOrder **entries = palloc0(sizeof(TouchedOrder *) * (n + 1));
 	bool		found;
-	SettleInput in = {0};
+	int			i;
 
-	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
-	if (touched != NULL)
-		entry = hash_search(touched, hkey, HASH_FIND, &found);
-
-	settle_input(&in, entry);
-	settle_order(client_id, order_id, &in);
-	if (entry != NULL)
-		hash_search(touched, hkey, HASH_REMOVE, &found);
+	for (i = 0; i < n; i++)
+	{
+		snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
+		if (touched != NULL)
+			entries[i] = hash_search(touched, hkey, HASH_FIND, &found);
+		settle_input(&inputs[i], entries[i]);
+	}
+	settle_orders(n, client_ids, order_ids, inputs);
+	for (i = 0; i < n; i++)
+		if (entries[i] != NULL)
+		{
+			snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
+			hash_search(touched, hkey, HASH_REMOVE, &found);
+		}
 }
 
 /* Settles the touched orders as one batch: locked in release order, then settled. */

@@ -1,5 +1,5 @@
 /*
- * order_ops.c — ship_order, cancel_order, hold_order, release_hold,
+ * order_ops.c — ship_order and ship_orders, cancel_order, hold_order, release_hold,
  * receive_inbound.
  *
  * Each operation reads the order's lines without locks to learn which stock
@@ -13,11 +13,13 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "pg_backorder.h"
 
 PG_FUNCTION_INFO_V1(backorder_ship_order);
+PG_FUNCTION_INFO_V1(backorder_ship_orders);
 PG_FUNCTION_INFO_V1(backorder_cancel_order);
 PG_FUNCTION_INFO_V1(backorder_hold_order);
 PG_FUNCTION_INFO_V1(backorder_release_hold);
@@ -130,61 +132,175 @@ lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 	return spi_text(0, 1);
 }
 
-/* ---- ship_order ---- */
+/* ---- ship_order, ship_orders ---- */
 
+typedef struct ShipOp
+{
+	char	   *client_id;
+	char	  **order_ids;		/* sorted, unique */
+	int			n;
+	bool		single;			/* ship_order: a NOTICE for an order already shipped */
+	int			shipped;		/* out */
+} ShipOp;
+
+static int
+cmp_cstring(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Locks the stock rows of the orders' placed lines (key order), then the
+ * order rows (release order), settles the open ones, and returns each
+ * order's status, in op->order_ids order.  The batch form of
+ * lock_order_and_stock: a fixed number of statements for any number of
+ * orders.
+ */
+static char **
+lock_orders_for_shipping(ShipOp *op)
+{
+	static SPIPlanPtr keys_plan[2];
+	static SPIPlanPtr lock_plan[2];
+	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
+	static const char *lock_sql =
+		"SELECT order_id, status FROM backorder.orders WHERE client_id = $1 AND order_id = ANY ($2)"
+		" ORDER BY priority DESC, placed_at, order_id FOR NO KEY UPDATE";
+	char	  **statuses = palloc0(sizeof(char *) * op->n);
+	char	  **open_clients = palloc(sizeof(char *) * op->n);
+	char	  **open_orders = palloc(sizeof(char *) * op->n);
+	int			n_open = 0;
+	Datum		values[2];
+	StockKey   *keys;
+	uint64		r;
+	int			n_keys,
+				pass,
+				i;
+
+	values[0] = text_datum(op->client_id);
+	values[1] = text_array_datum(op->order_ids, op->n);
+	run_batch_plan(keys_plan, op->n,
+				   "SELECT DISTINCT sku, location_id FROM backorder.order_line"
+				   " WHERE client_id = $1 AND order_id = ANY ($2) AND location_id IS NOT NULL AND sku IS NOT NULL",
+				   2, types, values, NULL, 0);
+	n_keys = (int) SPI_processed;
+	keys = palloc(sizeof(StockKey) * (n_keys + 1));
+	for (i = 0; i < n_keys; i++)
+	{
+		keys[i].client_id = op->client_id;
+		keys[i].sku = spi_text(i, 1);
+		keys[i].location_id = spi_text(i, 2);
+	}
+	n_keys = sort_unique_stock_keys(keys, n_keys);
+	lock_stock_rows(keys, n_keys, NULL, NULL);
+
+	/* Lock; settle those that may have changed in this transaction; read the settled status. */
+	for (pass = 0; pass < 2; pass++)
+	{
+		run_batch_plan(lock_plan, op->n, lock_sql, 2, types, values, NULL, 0);
+		for (r = 0; r < SPI_processed; r++)
+		{
+			char	   *order_id = spi_text(r, 1);
+			char	  **found = bsearch(&order_id, op->order_ids, op->n, sizeof(char *), cmp_cstring);
+
+			statuses[found - op->order_ids] = spi_text(r, 2);
+		}
+		for (i = 0; i < op->n; i++)
+			if (statuses[i] == NULL)
+			{
+				OrderOp		missing = {0};
+
+				missing.client_id = op->client_id;
+				missing.order_id = op->order_ids[i];
+				no_such_order(&missing);
+			}
+		if (pass == 1)
+			break;
+		for (i = 0; i < op->n; i++)
+			if (strcmp(statuses[i], "ready") == 0 || strcmp(statuses[i], "needs_review") == 0)
+			{
+				open_clients[n_open] = op->client_id;
+				open_orders[n_open++] = op->order_ids[i];
+			}
+		if (n_open == 0)
+			break;
+		/* Stock may have moved earlier in this transaction: decide on the settled state. */
+		settle_now_many(n_open, open_clients, open_orders);
+	}
+	return statuses;
+}
+
+/*
+ * Ships the ready orders among op's: one shipment row per line (by order,
+ * then line), their deltas applied to the locked stock rows once per row,
+ * lines and orders marked shipped, one event per order.  An order already
+ * shipped is skipped; any other order that is not ready refuses the whole
+ * call, so it ships all or nothing.
+ */
 static void
 ship_work(void *arg)
 {
-	static SPIPlanPtr move_plan = NULL;
-	static SPIPlanPtr done_plan = NULL;
-	OrderOp    *op = arg;
+	static SPIPlanPtr move_plan[2];
+	static SPIPlanPtr done_plan[2];
+	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
+	ShipOp	   *op = arg;
+	char	  **statuses = lock_orders_for_shipping(op);
+	char	  **ready = palloc(sizeof(char *) * op->n);
+	int			n_ready = 0,
+				i;
 	Datum		values[2];
-	char	   *status = lock_order_and_stock(op, NULL, NULL);
 
-	if (strcmp(status, "shipped") == 0)
+	for (i = 0; i < op->n; i++)
 	{
-		ereport(NOTICE,
-				(errmsg("order \"%s\" is already shipped", op->order_id)));
-		op->result = false;
-		return;
+		if (strcmp(statuses[i], "ready") == 0)
+			ready[n_ready++] = op->order_ids[i];
+		else if (strcmp(statuses[i], "shipped") == 0)
+		{
+			if (op->single)
+				ereport(NOTICE,
+						(errmsg("order \"%s\" is already shipped", op->order_ids[i])));
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("order \"%s\" is %s, not ready, and cannot ship", op->order_ids[i], statuses[i]),
+					 errhint(strcmp(statuses[i], "needs_review") == 0
+							 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
+							 : "Only ready orders ship.")));
 	}
-	if (strcmp(status, "ready") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("order \"%s\" is %s, not ready, and cannot ship", op->order_id, status),
-				 errhint(strcmp(status, "needs_review") == 0
-						 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
-						 : "Only ready orders ship.")));
+	op->shipped = n_ready;
+	if (n_ready == 0)
+		return;
 
 	/*
-	 * One shipment row per line, in line order, and their deltas applied to
-	 * the stock rows (locked above) in the same statement: on_hand and
-	 * allocated fall together, once per stock row.  The ledger trigger only
-	 * records each shipment's delta (ledger.c).
+	 * The stock rows (locked above) fall by the shipped units in the same
+	 * statement: on_hand and allocated together, once per stock row.  The
+	 * ledger trigger only records each shipment's delta (ledger.c).
 	 */
-	order_values(op, values);
-	run_plan(&move_plan,
-			 "WITH m AS ("
-			 "  INSERT INTO backorder.stock_movement"
-			 "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
-			 "  SELECT l.client_id, l.sku, l.location_id, 'shipment', -l.allocated, 0, l.order_id, l.order_id"
-			 "    FROM backorder.order_line l WHERE l.client_id = $1 AND l.order_id = $2 ORDER BY l.line_no"
-			 "  RETURNING sku, location_id, delta)"
-			 "UPDATE backorder.stock s SET on_hand = s.on_hand + d.delta, allocated = s.allocated + d.delta,"
-			 "       updated_at = backorder.now()"
-			 "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
-			 " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
-			 2, order_types, values, NULL, 0);
-
-	run_plan(&done_plan,
-			 "WITH l AS (UPDATE backorder.order_line SET shipped = allocated, allocated = 0, waiting = false"
-			 "            WHERE client_id = $1 AND order_id = $2)"
-			 "UPDATE backorder.orders SET status = 'shipped', shipped_at = backorder.now()"
-			 " WHERE client_id = $1 AND order_id = $2",
-			 2, order_types, values, NULL, 0);
-	write_event(op->client_id, op->order_id, "shipped", "shipped", NULL);
-	intake_order_closed(op->client_id, op->order_id);
-	op->result = true;
+	values[0] = text_datum(op->client_id);
+	values[1] = text_array_datum(ready, n_ready);
+	run_batch_plan(move_plan, n_ready,
+				   "WITH m AS ("
+				   "  INSERT INTO backorder.stock_movement"
+				   "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
+				   "  SELECT l.client_id, l.sku, l.location_id, 'shipment', -l.allocated, 0, l.order_id, l.order_id"
+				   "    FROM unnest($2) WITH ORDINALITY AS r(order_id, i)"
+				   "    JOIN backorder.order_line l ON l.client_id = $1 AND l.order_id = r.order_id"
+				   "   ORDER BY r.i, l.line_no"
+				   "  RETURNING sku, location_id, delta)"
+				   "UPDATE backorder.stock s SET on_hand = s.on_hand + d.delta, allocated = s.allocated + d.delta,"
+				   "       updated_at = backorder.now()"
+				   "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
+				   " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
+				   2, types, values, NULL, 0);
+	run_batch_plan(done_plan, n_ready,
+				   "WITH l AS (UPDATE backorder.order_line SET shipped = allocated, allocated = 0, waiting = false"
+				   "            WHERE client_id = $1 AND order_id = ANY ($2))"
+				   "UPDATE backorder.orders SET status = 'shipped', shipped_at = backorder.now()"
+				   " WHERE client_id = $1 AND order_id = ANY ($2)",
+				   2, types, values, NULL, 0);
+	write_events(op->client_id, n_ready, ready, "shipped", "shipped");
+	for (i = 0; i < n_ready; i++)
+		intake_order_closed(op->client_id, ready[i]);
 }
 
 /*
@@ -193,12 +309,66 @@ ship_work(void *arg)
 Datum
 backorder_ship_order(PG_FUNCTION_ARGS)
 {
-	OrderOp		op = {0};
+	ShipOp		op = {0};
+	char	   *order_id;
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
-	op.order_id = arg_text(fcinfo, 1, "order_id");
+	order_id = arg_text(fcinfo, 1, "order_id");
+	op.order_ids = &order_id;
+	op.n = 1;
+	op.single = true;
 	engine_run(ship_work, &op);
-	PG_RETURN_BOOL(op.result);
+	PG_RETURN_BOOL(op.shipped > 0);
+}
+
+/*
+ * backorder.ship_orders(client_id, order_ids text[]) returns integer: ships
+ * a wave of ready orders in one call (the orders shipped; already shipped
+ * ones are skipped).
+ */
+Datum
+backorder_ship_orders(PG_FUNCTION_ARGS)
+{
+	ShipOp		op = {0};
+	ArrayType  *ids;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				m = 0;
+
+	op.client_id = arg_text(fcinfo, 0, "client_id");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("order_ids must not be null"),
+				 errhint("Pass an array of order ids, such as ARRAY['1001', '1002'].")));
+	ids = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(ids) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("order_ids must be a one-dimensional array"),
+				 errhint("Pass a plain list of order ids, such as ARRAY['1001', '1002'].")));
+	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	op.order_ids = palloc(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("order_ids must not contain null (element %d)", i + 1),
+					 errhint("Pass the order_id of each order to ship.")));
+		op.order_ids[i] = TextDatumGetCString(elems[i]);
+	}
+	/* Each order once; the order of the array does not matter (locks follow the locking rule). */
+	qsort(op.order_ids, n, sizeof(char *), cmp_cstring);
+	for (i = 0; i < n; i++)
+		if (m == 0 || strcmp(op.order_ids[m - 1], op.order_ids[i]) != 0)
+			op.order_ids[m++] = op.order_ids[i];
+	op.n = m;
+	if (m > 0)
+		engine_run(ship_work, &op);
+	PG_RETURN_INT32(op.shipped);
 }
 
 /* ---- cancel_order ---- */

@@ -159,6 +159,8 @@ extern int64 open_hold(const char *client_id, const char *order_id, const char *
 extern void close_hold(int64 hold_id);
 extern void write_event(const char *client_id, const char *order_id, const char *event,
 						const char *status, const char *detail_json);
+extern void write_events(const char *client_id, int n, char **order_ids, const char *event,
+						 const char *status);
 
 /* ---- deferred_settle.c ---- */
 extern void deferred_settle_init(void);
@@ -168,6 +170,7 @@ extern void note_touched(const StockKey *key, const char *order_id, int64 units)
 
 /* Settles one order now; the caller holds its row and all its stock rows. */
 extern void settle_now(const char *client_id, const char *order_id);
+extern void settle_now_many(int n, char **client_ids, char **order_ids);
 
 /* Asks for a settle (and completion pass) at commit, after the current trigger. */
 extern void request_completion_pass(void);

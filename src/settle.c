@@ -275,6 +275,48 @@ ids_object(const char *key, const int64 *ids, int n)
 	return buf.data;
 }
 
+/* Writes the batch's events in one statement, in batch order, and sends them. */
+static void
+insert_events(EventBatch *ev)
+{
+	static SPIPlanPtr plan[2];
+	static const Oid types[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		v[5];
+	SPITupleTable *payloads;
+	uint64		n_payloads,
+				r;
+
+	if (ev->n == 0)
+		return;
+	v[0] = text_array_datum(ev->clients, ev->n);
+	v[1] = text_array_datum(ev->orders, ev->n);
+	v[2] = text_array_datum(ev->events, ev->n);
+	v[3] = text_array_datum(ev->statuses, ev->n);
+	v[4] = text_array_datum(ev->details, ev->n);
+	run_batch_plan(plan, ev->n,
+				   "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
+				   " SELECT client_id, order_id, event, status, backorder.now(), detail::jsonb"
+				   "   FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY AS e(client_id, order_id, event, status, detail, i)"
+				   "  ORDER BY i" EVENT_PAYLOAD,
+				   5, types, v, NULL, 0);
+	payloads = SPI_tuptable;
+	n_payloads = SPI_processed;
+	for (r = 0; r < n_payloads; r++)
+		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+}
+
+/* One event without detail for each of n orders of one client, in one statement. */
+void
+write_events(const char *client_id, int n, char **order_ids, const char *event, const char *status)
+{
+	EventBatch	ev = {0};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		batch_event(&ev, client_id, order_ids[i], event, status, NULL);
+	insert_events(&ev);
+}
+
 /* What settle_orders() reads about one order. */
 typedef struct OrderFacts
 {
@@ -304,12 +346,10 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 	static SPIPlanPtr open_plan[2];
 	static SPIPlanPtr close_plan[2];
 	static SPIPlanPtr status_plan[2];
-	static SPIPlanPtr events_plan[2];
 	static const Oid pair_types[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	static const Oid open_types[4] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
 	static const Oid close_types[1] = {INT8ARRAYOID};
 	static const Oid status_types[3] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	static const Oid event_types[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	OrderFacts *f = palloc0(sizeof(OrderFacts) * n);
 	Datum		pair[2];
 	char	  **open_clients = palloc(sizeof(char *) * n * MAX_REASONS);
@@ -506,29 +546,7 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 							ids_object("closed", closed, n_closed));
 		}
 	}
-	if (ev.n > 0)
-	{
-		Datum		v[5];
-
-		v[0] = text_array_datum(ev.clients, ev.n);
-		v[1] = text_array_datum(ev.orders, ev.n);
-		v[2] = text_array_datum(ev.events, ev.n);
-		v[3] = text_array_datum(ev.statuses, ev.n);
-		v[4] = text_array_datum(ev.details, ev.n);
-		run_batch_plan(events_plan, ev.n,
-				 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
-				 " SELECT client_id, order_id, event, status, backorder.now(), detail::jsonb"
-				 "   FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY AS e(client_id, order_id, event, status, detail, i)"
-				 "  ORDER BY i" EVENT_PAYLOAD,
-				 5, event_types, v, NULL, 0);
-		{
-			SPITupleTable *payloads = SPI_tuptable;
-			uint64		n_payloads = SPI_processed;
-
-			for (r = 0; r < n_payloads; r++)
-				notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
-		}
-	}
+	insert_events(&ev);
 
 	/* An order that stays held may be split by its client's rule. */
 	for (i = 0; i < n; i++)

@@ -139,6 +139,14 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('ship_order', 'unknown client',           $$SELECT backorder.ship_order('nobody', 'MX_READY')$$, 'P0002', false),
 ('ship_order', 'held order',               $$SELECT backorder.ship_order('mx', 'MX_HELD')$$, '55000', false),
 ('ship_order', 'cancelled order',          $$SELECT backorder.ship_order('mx', 'MX_CANCELLED')$$, '55000', false),
+-- ship_orders(client, order_ids[]): all or nothing
+('ship_orders', 'NULL client',             $$SELECT backorder.ship_orders(NULL, ARRAY['MX_READY'])$$, '22004', false),
+('ship_orders', 'NULL array',              $$SELECT backorder.ship_orders('mx', NULL)$$, '22004', false),
+('ship_orders', 'NULL element',            $$SELECT backorder.ship_orders('mx', ARRAY['MX_READY', NULL])$$, '22004', false),
+('ship_orders', 'two-dimensional array',   $$SELECT backorder.ship_orders('mx', ARRAY[['MX_READY'], ['MX_SHIPPED']])$$, '2202E', false),
+('ship_orders', 'unknown order in wave',   $$SELECT backorder.ship_orders('mx', ARRAY['MX_READY', 'NOPE'])$$, 'P0002', false),
+('ship_orders', 'held order in wave',      $$SELECT backorder.ship_orders('mx', ARRAY['MX_READY', 'MX_HELD'])$$, '55000', false),
+('ship_orders', 'cancelled order in wave', $$SELECT backorder.ship_orders('mx', ARRAY['MX_CANCELLED', 'MX_READY'])$$, '55000', false),
 -- cancel_order(client, order)
 ('cancel_order', 'NULL client',            $$SELECT backorder.cancel_order(NULL, 'MX_READY')$$, '22004', false),
 ('cancel_order', 'NULL order',             $$SELECT backorder.cancel_order('mx', NULL)$$, '22004', false),

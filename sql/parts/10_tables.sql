@@ -157,8 +157,10 @@ CREATE TABLE backorder.stock_movement (
     created_at   timestamptz NOT NULL DEFAULT backorder.now(),
     CONSTRAINT stock_movement_kind_check
         CHECK (kind IN ('receipt', 'return', 'adjustment', 'count', 'shipment')),
-    FOREIGN KEY (client_id, sku) REFERENCES backorder.sku,
-    FOREIGN KEY (location_id) REFERENCES backorder.location
+    -- Every ledger row belongs to a stock row (the ledger trigger creates it first), and the
+    -- stock row references the catalog: one key check a row where the SKU and the warehouse
+    -- would be two (a wave of 3,500 shipment rows spent half its time in them).
+    FOREIGN KEY (client_id, sku, location_id) REFERENCES backorder.stock
 );
 CREATE INDEX stock_movement_sku ON backorder.stock_movement (client_id, sku, location_id, movement_id);
 COMMENT ON TABLE backorder.stock_movement IS 'The stock ledger, insert-only: every change of on_hand is one row.  Inserting a row applies it to backorder.stock and allocates or takes back units.';

@@ -19,9 +19,34 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "access/xact.h"
+#include "storage/proc.h"
+
 #include "pg_backorder.h"
 
 PG_FUNCTION_INFO_V1(backorder_sla_clock);
+
+/*
+ * The last client's settings, for the rest of the statement that read them:
+ * a release sets 10,000 orders ready in one UPDATE, and a lookup per row
+ * would cost more than the rest of the trigger.  Valid while the transaction,
+ * subtransaction and command id are the ones they were read under: every
+ * later statement (one that could change client or client_sla) has a new
+ * command id, and so does each SPI statement run after a write; a rollback
+ * to a savepoint starts a new subtransaction.
+ */
+typedef struct SlaSettings
+{
+	LocalTransactionId lxid;
+	SubTransactionId subid;
+	CommandId	cid;
+	char		client_id[64 + 1];	/* client.client_id is at most 64 bytes */
+	bool		known;			/* the client exists */
+	bool		hours;			/* promise: sla_hours elapsed hours */
+	int64		sla_hours;
+} SlaSettings;
+
+static SlaSettings cached = {InvalidLocalTransactionId};
 
 static void
 refuse_sla_write(void)
@@ -54,7 +79,6 @@ due_at_work(void *arg)
 	DueAt	   *d = arg;
 	Datum		values[2];
 	char	   *promise;
-	Interval	hours = {0};
 	bool		isnull;
 
 	values[0] = text_datum(d->client_id);
@@ -63,25 +87,49 @@ due_at_work(void *arg)
 			 "  LEFT JOIN backorder.client_sla cs ON cs.client_id OPERATOR(pg_catalog.=) c.client_id"
 			 " WHERE c.client_id OPERATOR(pg_catalog.=) $1",
 			 1, settings_types, values, NULL, 1);
-	d->isnull = SPI_processed == 0;
-	if (d->isnull)
-		return;
-	promise = spi_text(0, 2);
-	if (promise == NULL || strcmp(promise, "hours") == 0)
+	cached.known = SPI_processed > 0;
+	if (cached.known)
 	{
-		/* hours are elapsed time: no calendar, no time zone */
-		hours.time = spi_int64(0, 1) * USECS_PER_HOUR;
-		d->due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-														 TimestampTzGetDatum(d->ready_at),
-														 IntervalPGetDatum(&hours)));
-		return;
+		promise = spi_text(0, 2);
+		cached.hours = promise == NULL || strcmp(promise, "hours") == 0;
+		cached.sla_hours = spi_int64(0, 1);
 	}
+	strlcpy(cached.client_id, d->client_id, sizeof(cached.client_id));
+	cached.lxid = MyProc->lxid;
+	cached.subid = GetCurrentSubTransactionId();
+	cached.cid = GetCurrentCommandId(false);	/* after this statement's own increment */
+	if (!cached.known || cached.hours)
+		return;					/* the caller computes hours */
+
+	/* a calendar promise: the one implementation of the walk */
 	values[1] = TimestampTzGetDatum(d->ready_at);
 	run_plan(&calendar_plan, "SELECT backorder.sla_due_at($1, $2)",
 			 2, calendar_types, values, NULL, 1);
 	d->due = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 											   &isnull));
 	d->isnull = isnull;
+}
+
+static bool
+settings_cached(const char *client_id)
+{
+	return strlen(client_id) < sizeof(cached.client_id) &&
+		cached.lxid == MyProc->lxid && cached.subid == GetCurrentSubTransactionId() &&
+		cached.cid == GetCurrentCommandId(false) &&
+		strcmp(cached.client_id, client_id) == 0;
+}
+
+/* hours are elapsed time: no calendar, no time zone */
+static void
+due_in_hours(DueAt *d, int64 sla_hours)
+{
+	Interval	hours = {0};
+
+	hours.time = sla_hours * USECS_PER_HOUR;
+	d->due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													 TimestampTzGetDatum(d->ready_at),
+													 IntervalPGetDatum(&hours)));
+	d->isnull = false;
 }
 
 static Datum
@@ -168,7 +216,13 @@ backorder_sla_clock(PG_FUNCTION_ARGS)
 		{
 			d.client_id = client_id;
 			d.ready_at = DatumGetTimestampTz(ready);
-			engine_spi(due_at_work, &d);
+			/* a calendar promise is walked for each order (due_at_work) */
+			if (!settings_cached(client_id) || (cached.known && !cached.hours))
+				engine_spi(due_at_work, &d);
+			if (!cached.known)
+				d.isnull = true;
+			else if (cached.hours)
+				due_in_hours(&d, cached.sla_hours);
 			value_null = d.isnull;
 			value = TimestampTzGetDatum(d.due);
 		}

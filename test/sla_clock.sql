@@ -5,7 +5,9 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-03-01 09:00+00';
 SET TimeZone = 'UTC';
-SELECT plan(39);
+SELECT plan(44);
+
+\ir lib/scenario_helpers.sql
 
 INSERT INTO backorder.client (client_id, sla_hours) VALUES ('slac_c1', 24), ('slac_c2', 24), ('slac_c3', 24), ('slac_c4', 6);
 INSERT INTO backorder.location (location_id, priority) VALUES ('slac_w1', 1);
@@ -171,6 +173,46 @@ SELECT is(
        FROM pg_trigger WHERE tgrelid = 'backorder.orders'::regclass AND tgname::text LIKE 'sla%'),
     'sla_clock t t, sla_clock_insert t t',
     'sla_clock triggers: WHEN-filtered, named after guard and edit_lock');
+
+-- The trigger keeps the client's settings for the rest of the statement that read them (a
+-- release sets thousands of orders ready in one UPDATE): one receipt releasing orders of
+-- two clients gives each its own promise, and a change of the settings, in the same
+-- transaction or rolled back to a savepoint, applies to the next release.
+SET backorder.now = '2024-03-01 09:00+00';
+INSERT INTO backorder.client (client_id, sla_hours) VALUES ('slac_k1', 5), ('slac_k2', 7);
+INSERT INTO backorder.sku (client_id, sku) VALUES ('slac_k1', 'K'), ('slac_k2', 'K');
+\o /dev/null
+SELECT pg_temp.place(c, o, '2024-03-01 08:00+00', 'K:1')
+  FROM unnest(ARRAY['slac_k1', 'slac_k2']) c, unnest(ARRAY['K1', 'K2', 'K3', 'K4']) o;
+INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta)
+VALUES ('slac_k1', 'K', 'slac_w1', 'receipt', 2, 0), ('slac_k2', 'K', 'slac_w1', 'receipt', 2, 0);
+\o
+SELECT results_eq($$SELECT client_id, order_id, sla_due_at FROM backorder.orders
+                     WHERE client_id LIKE 'slac_k%' AND status = 'ready' ORDER BY 1, 2$$,
+                  $$VALUES ('slac_k1', 'K1', '2024-03-01 14:00+00'::timestamptz), ('slac_k1', 'K2', '2024-03-01 14:00+00'),
+                           ('slac_k2', 'K1', '2024-03-01 16:00+00'), ('slac_k2', 'K2', '2024-03-01 16:00+00')$$,
+                  'one statement releasing two clients'' orders: 5 and 7 hours');
+UPDATE backorder.client SET sla_hours = 10 WHERE client_id = 'slac_k1';
+\o /dev/null
+SELECT backorder.receive('slac_k1', 'K', 'slac_w1', 1);
+\o
+SELECT is((SELECT sla_due_at FROM backorder.orders WHERE client_id = 'slac_k1' AND order_id = 'K3'),
+          '2024-03-01 19:00+00'::timestamptz, 'sla_hours changed in the transaction: the next release has 10 hours');
+SAVEPOINT s;
+INSERT INTO backorder.client_sla (client_id, promise, time_zone, cutoff) VALUES ('slac_k1', 'same_day', 'UTC', '23:00');
+\o /dev/null
+SELECT backorder.receive('slac_k1', 'K', 'slac_w1', 1);
+\o
+SELECT is((SELECT sla_due_at FROM backorder.orders WHERE client_id = 'slac_k1' AND order_id = 'K4'),
+          '2024-03-02 00:00+00'::timestamptz, 'a calendar promise added: same day, local midnight');
+ROLLBACK TO SAVEPOINT s;
+\o /dev/null
+SELECT backorder.receive('slac_k1', 'K', 'slac_w1', 1);
+\o
+SELECT is((SELECT sla_due_at FROM backorder.orders WHERE client_id = 'slac_k1' AND order_id = 'K4'),
+          '2024-03-01 19:00+00'::timestamptz, 'rolled back to the savepoint: 10 hours again');
+SELECT is((SELECT count(*) FROM backorder.orders WHERE client_id LIKE 'slac_k%' AND status = 'ready' AND sla_due_at IS NULL),
+          0::bigint, 'every released order has a due time');
 
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 

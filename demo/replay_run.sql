@@ -2,13 +2,14 @@
 -- psql variables: client, policy, from, to.  Needs demo/replay.sql loaded and replay.prepare() done.
 -- One CALL per trading day: each day commits step by step (intake at each commit, as an app's
 -- transactions would), the backend publishes its statistics between days so autovacuum sees the
--- dead rows, and the much-updated small tables are vacuumed between days (order_line weekly).
+-- dead rows, and the much-updated small tables are vacuumed between days (order_line weekly;
+-- SKIP_LOCKED: a table the other policy's replay is vacuuming right now is done by that VACUUM).
 -- A progress line is printed as each month begins.
 CALL replay.start(:'client', :'policy', :'from', :'to');
 SELECT CASE WHEN date_trunc('month', t.d) IS DISTINCT FROM date_trunc('month', lag(t.d) OVER (ORDER BY t.n))
             THEN format('CALL replay.progress(%L, %L)', :'client', t.d) END,
        format('CALL replay.day(%L, %L)', :'client', t.d),
-       'VACUUM backorder.stock',
-       CASE WHEN t.n % 6 = 0 THEN 'VACUUM backorder.orders, backorder.order_line, backorder.order_hold, backorder.inbound' END
+       'VACUUM (SKIP_LOCKED) backorder.stock',
+       CASE WHEN t.n % 6 = 0 THEN 'VACUUM (SKIP_LOCKED) backorder.orders, backorder.order_line, backorder.order_hold, backorder.inbound' END
   FROM replay.days(:'from', :'to') WITH ORDINALITY AS t (d, n) \gexec
 CALL replay.finish(:'client');

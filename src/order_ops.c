@@ -81,6 +81,40 @@ no_such_order(OrderOp *op)
 }
 
 /*
+ * Locks the stock rows of the placed lines of n orders of one client, in key
+ * order (rules 1 and 2), and returns them.
+ */
+static StockKey *
+lock_stock_of_orders(const char *client_id, char **order_ids, int n, int *n_keys)
+{
+	static SPIPlanPtr plan[2];
+	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		values[2];
+	StockKey   *keys;
+	int			k,
+				i;
+
+	values[0] = text_datum(client_id);
+	values[1] = text_array_datum(order_ids, n);
+	run_batch_plan(plan, n,
+				   "SELECT DISTINCT sku, location_id FROM backorder.order_line"
+				   " WHERE client_id = $1 AND order_id = ANY ($2) AND location_id IS NOT NULL AND sku IS NOT NULL",
+				   2, types, values, NULL, 0);
+	k = (int) SPI_processed;
+	keys = palloc(sizeof(StockKey) * (k + 1));
+	for (i = 0; i < k; i++)
+	{
+		keys[i].client_id = (char *) client_id;
+		keys[i].sku = spi_text(i, 1);
+		keys[i].location_id = spi_text(i, 2);
+	}
+	k = sort_unique_stock_keys(keys, k);
+	lock_stock_rows(keys, k, NULL, NULL);
+	*n_keys = k;
+	return keys;
+}
+
+/*
  * Locks the stock rows of the order's placed lines (key order), then the
  * order row, and settles it; returns its status.  Every operation on one
  * order holds all of that order's stock rows, so no transaction that touched
@@ -89,32 +123,15 @@ no_such_order(OrderOp *op)
 static char *
 lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 {
-	static SPIPlanPtr keys_plan = NULL;
 	static SPIPlanPtr lock_plan = NULL;
 	static const char *lock_sql =
 		"SELECT status FROM backorder.orders WHERE client_id = $1 AND order_id = $2 FOR NO KEY UPDATE";
 	Datum		values[2];
 	StockKey   *keys;
-	int			n,
-				i;
+	int			n;
 
+	keys = lock_stock_of_orders(op->client_id, &op->order_id, 1, &n);
 	order_values(op, values);
-	run_plan(&keys_plan,
-			 "SELECT DISTINCT sku, location_id FROM backorder.order_line"
-			 " WHERE client_id = $1 AND order_id = $2 AND location_id IS NOT NULL AND sku IS NOT NULL"
-			 " ORDER BY sku, location_id",
-			 2, order_types, values, NULL, 0);
-	n = (int) SPI_processed;
-	keys = palloc(sizeof(StockKey) * (n + 1));
-	for (i = 0; i < n; i++)
-	{
-		keys[i].client_id = op->client_id;
-		keys[i].sku = spi_text(i, 1);
-		keys[i].location_id = spi_text(i, 2);
-	}
-	n = sort_unique_stock_keys(keys, n);
-	lock_stock_rows(keys, n, NULL, NULL);
-
 	run_plan(&lock_plan, lock_sql, 2, order_types, values, NULL, 1);
 	if (SPI_processed == 0)
 		no_such_order(op);
@@ -159,7 +176,6 @@ cmp_cstring(const void *a, const void *b)
 static char **
 lock_orders_for_shipping(ShipOp *op)
 {
-	static SPIPlanPtr keys_plan[2];
 	static SPIPlanPtr lock_plan[2];
 	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
 	static const char *lock_sql =
@@ -170,28 +186,14 @@ lock_orders_for_shipping(ShipOp *op)
 	char	  **open_orders = palloc(sizeof(char *) * op->n);
 	int			n_open = 0;
 	Datum		values[2];
-	StockKey   *keys;
 	uint64		r;
 	int			n_keys,
 				pass,
 				i;
 
+	(void) lock_stock_of_orders(op->client_id, op->order_ids, op->n, &n_keys);
 	values[0] = text_datum(op->client_id);
 	values[1] = text_array_datum(op->order_ids, op->n);
-	run_batch_plan(keys_plan, op->n,
-				   "SELECT DISTINCT sku, location_id FROM backorder.order_line"
-				   " WHERE client_id = $1 AND order_id = ANY ($2) AND location_id IS NOT NULL AND sku IS NOT NULL",
-				   2, types, values, NULL, 0);
-	n_keys = (int) SPI_processed;
-	keys = palloc(sizeof(StockKey) * (n_keys + 1));
-	for (i = 0; i < n_keys; i++)
-	{
-		keys[i].client_id = op->client_id;
-		keys[i].sku = spi_text(i, 1);
-		keys[i].location_id = spi_text(i, 2);
-	}
-	n_keys = sort_unique_stock_keys(keys, n_keys);
-	lock_stock_rows(keys, n_keys, NULL, NULL);
 
 	/* Lock; settle those that may have changed in this transaction; read the settled status. */
 	for (pass = 0; pass < 2; pass++)

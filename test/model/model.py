@@ -15,7 +15,7 @@ What it models, per README:
     completed at commit by the completion pass (after intake, before the settle batch);
   - holds as a set: inventory holds derived from the lines, operator holds kept;
   - statuses settle at commit for the orders the transaction touched;
-  - ship (ready only), cancel (frees, closes holds, serves the queues in key order),
+  - ship (ready only), a wave of ships (all ready or shipped, or none), cancel (frees, closes holds, serves the queues in key order),
     hold_order / release_hold (unknown_sku re-evaluates), line edits (a reduction frees
     only allocated units, an sku change frees the line's units, delete, add line),
     priority changes (queue position for later arrivals).
@@ -604,6 +604,16 @@ class Model:
         del self.live[(client, oid)]
         self.mark(o)
         return True
+
+    def ship_wave(self, client, oids):
+        """ship_orders: each order once, all locked and settled first; an order neither ready
+        nor shipped refuses the whole wave.  Returns how many shipped."""
+        wave = sorted(set(oids))
+        for oid in wave:
+            o = self._lock_order(client, oid)
+            if o.status not in ('ready', 'shipped'):
+                raise ModelError('55000', f'ship wave: {oid} {o.status}')
+        return sum(1 for oid in wave if self.ship(client, oid))
 
     def cancel(self, client, oid):
         o = self._lock_order(client, oid)

@@ -328,6 +328,23 @@ class Gen:
         return (f'ship {c}/{oid}', [('SELECT backorder.ship_order(%s, %s)', (c, oid), True)],
                 lambda m: [(m.ship(c, oid), m.commit())[0]])
 
+    def op_ship_wave(self, now):
+        """ship_orders over 1-4 orders of one client: mostly ready ones, now and then any
+        (a held or cancelled one refuses the wave), sometimes one twice."""
+        first = self.live(lambda o: o.status == 'ready') or self.any_order()
+        if first is None:
+            return self.op_place(now)
+        c = first[0]
+        mine = sorted(k[1] for k, o in self.m.orders.items() if k[0] == c)
+        ready = sorted(k[1] for k, o in self.m.live.items() if k[0] == c and o.status == 'ready')
+        wave = [first[1]]
+        for _ in range(self.rng.randrange(4)):
+            pool = ready if ready and self.rng.random() < 0.8 else mine
+            wave.append(self.rng.choice(pool))
+        return (f'ship wave {c}/{",".join(wave)}',
+                [('SELECT backorder.ship_orders(%s, %s)', (c, wave), True)],
+                lambda m: [(m.ship_wave(c, wave), m.commit())[0]])
+
     def op_hold(self, now):
         k = self.live() if self.rng.random() < 0.9 else self.any_order()
         if k is None:
@@ -520,7 +537,7 @@ class Gen:
 
     OPS = [('place', 18), ('place2', 3), ('receipt', 16), ('return', 3), ('adjust', 5), ('count', 4),
            ('inbound', 2), ('multi_receipt', 3), ('receipt_then_place', 2), ('cancel_and_receive', 1),
-           ('cancel', 10), ('ship', 16), ('hold', 4), ('release', 5), ('edit_qty', 5), ('edit_sku', 3),
+           ('cancel', 10), ('ship', 12), ('ship_wave', 4), ('hold', 4), ('release', 5), ('edit_qty', 5), ('edit_sku', 3),
            ('edit_txn', 1), ('delete_line', 2), ('add_line', 2), ('priority', 2), ('add_sku', 1),
            ('sku_status', 1), ('policy', 1), ('bad', 2)]
 

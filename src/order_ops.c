@@ -151,6 +151,9 @@ lock_order_and_stock(OrderOp *op, StockKey **keys_out, int *n_out)
 
 /* ---- ship_order, ship_orders ---- */
 
+/* How many order ids a wave's NOTICE or error names. */
+#define WAVE_NAMES_LISTED 10
+
 typedef struct ShipOp
 {
 	char	   *client_id;
@@ -245,29 +248,66 @@ ship_work(void *arg)
 	static SPIPlanPtr done_plan[2];
 	static const Oid types[2] = {TEXTOID, TEXTARRAYOID};
 	ShipOp	   *op = arg;
-	char	  **statuses = lock_orders_for_shipping(op);
-	char	  **ready = palloc(sizeof(char *) * op->n);
+	char	  **statuses;
+	char	  **ready;
 	int			n_ready = 0,
+				n_shipped = 0,
+				n_refused = 0,
+				first_refused = -1,
 				i;
+	StringInfoData shipped_list,
+				refused_list;
 	Datum		values[2];
 
+	if (op->n == 0)
+		return;					/* engine_run has checked the isolation level */
+	statuses = lock_orders_for_shipping(op);
+	ready = palloc(sizeof(char *) * op->n);
+	initStringInfo(&shipped_list);
+	initStringInfo(&refused_list);
 	for (i = 0; i < op->n; i++)
 	{
 		if (strcmp(statuses[i], "ready") == 0)
 			ready[n_ready++] = op->order_ids[i];
 		else if (strcmp(statuses[i], "shipped") == 0)
 		{
-			if (op->single)
-				ereport(NOTICE,
-						(errmsg("order \"%s\" is already shipped", op->order_ids[i])));
+			if (n_shipped++ < WAVE_NAMES_LISTED)
+				appendStringInfo(&shipped_list, "%s%s", n_shipped > 1 ? ", " : "", op->order_ids[i]);
 		}
 		else
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("order \"%s\" is %s, not ready, and cannot ship", op->order_ids[i], statuses[i]),
-					 errhint(strcmp(statuses[i], "needs_review") == 0
-							 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
-							 : "Only ready orders ship.")));
+		{
+			if (first_refused < 0)
+				first_refused = i;
+			if (n_refused++ < WAVE_NAMES_LISTED)
+				appendStringInfo(&refused_list, "%s%s (%s)", n_refused > 1 ? ", " : "",
+								 op->order_ids[i], statuses[i]);
+		}
+	}
+	if (first_refused >= 0)
+	{
+		const char *status = statuses[first_refused];
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("order \"%s\" is %s, not ready, and cannot ship", op->order_ids[first_refused], status),
+				 op->single ? 0 : errdetail("%d order%s of the wave cannot ship: %s%s; nothing was shipped.",
+											n_refused, n_refused == 1 ? "" : "s", refused_list.data,
+											n_refused > WAVE_NAMES_LISTED ? ", ..." : ""),
+				 errhint("%s%s", strcmp(status, "needs_review") == 0
+						 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
+						 : "Only ready orders ship.",
+						 op->single ? "" : "  Ship the rest as a wave without it.")));
+	}
+	if (n_shipped > 0)
+	{
+		if (op->single)
+			ereport(NOTICE,
+					(errmsg("order \"%s\" is already shipped", op->order_ids[0])));
+		else
+			ereport(NOTICE,
+					(errmsg("%d order%s of the wave %s already shipped and skipped: %s%s",
+							n_shipped, n_shipped == 1 ? "" : "s", n_shipped == 1 ? "was" : "were",
+							shipped_list.data, n_shipped > WAVE_NAMES_LISTED ? ", ..." : "")));
 	}
 	op->shipped = n_ready;
 	if (n_ready == 0)
@@ -368,8 +408,7 @@ backorder_ship_orders(PG_FUNCTION_ARGS)
 		if (m == 0 || strcmp(op.order_ids[m - 1], op.order_ids[i]) != 0)
 			op.order_ids[m++] = op.order_ids[i];
 	op.n = m;
-	if (m > 0)
-		engine_run(ship_work, &op);
+	engine_run(ship_work, &op);
 	PG_RETURN_INT32(op.shipped);
 }
 

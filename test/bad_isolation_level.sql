@@ -5,7 +5,7 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-01-01 10:00+00';
 
-SELECT plan(8);
+SELECT plan(10);
 
 -- Catalog rows are plain app data, not engine paths.
 INSERT INTO backorder.client (client_id) VALUES ('iso');
@@ -32,6 +32,10 @@ SELECT throws_ok($$SELECT backorder.adjust('iso', 'A', 'iso_w1', 1, 'found')$$,
     '0A000', NULL, 'an adjustment under REPEATABLE READ is rejected (0A000)');
 SELECT throws_ok($$SELECT backorder.count_stock('iso', 'A', 'iso_w1', 1, 'cycle count')$$,
     '0A000', NULL, 'a count under REPEATABLE READ is rejected (0A000)');
+SELECT throws_ok($$SELECT backorder.ship_orders('iso', ARRAY['O1'])$$,
+    '0A000', NULL, 'a wave under REPEATABLE READ is rejected (0A000)');
+SELECT throws_ok($$SELECT backorder.ship_orders('iso', ARRAY[]::text[])$$,
+    '0A000', NULL, 'an empty wave too: the isolation level is checked first');
 
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 

@@ -4,7 +4,8 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-03 16:00+00';
-SELECT plan(24);
+SET client_min_messages = warning;   -- the NOTICEs of retried waves are shown by ship_wave_races
+SELECT plan(27);
 
 \ir lib/scenario_helpers.sql
 
@@ -54,6 +55,8 @@ SELECT is((SELECT count(*) FROM backorder.orders WHERE client_id = 'wave' AND sh
 -- retries
 SELECT is(backorder.ship_orders('wave', ARRAY['W1', 'W2']), 0, 'the same wave again ships nothing');
 SELECT is(backorder.ship_orders('wave', ARRAY['W1', 'W4']), 1, 'a wave with a shipped order ships the rest');
+SELECT is(backorder.ship_orders('wave', ARRAY['W2', 'W1', 'W4']), 0,
+          'a retried wave ships nothing (one NOTICE names what it skipped: see ship_wave_races)');
 SELECT is(pg_temp.events('wave', 'W1', 'shipped'), 1, 'a retried order gets no second event');
 SELECT is(backorder.ship_orders('wave', ARRAY[]::text[]), 0, 'an empty wave ships nothing');
 
@@ -65,6 +68,12 @@ SELECT throws_ok($$SELECT backorder.ship_orders('wave', ARRAY['W5', 'W3'])$$, '5
                  'order "W3" is needs_review, not ready, and cannot ship', 'a held order in the wave: 55000');
 SELECT is((SELECT status FROM backorder.orders WHERE client_id = 'wave' AND order_id = 'W5'), 'ready',
           '... and the ready order of that wave did not ship');
+SELECT is(pg_temp.detail_of($$SELECT backorder.ship_orders('wave', ARRAY['W5', 'W3', 'W1'])$$),
+          '1 order of the wave cannot ship: W3 (needs_review); nothing was shipped.',
+          'the error''s detail names every order that cannot ship');
+SELECT is(pg_temp.hint_of($$SELECT backorder.ship_orders('wave', ARRAY['W5', 'W3'])$$),
+          'Wait for its holds to clear (see backorder.needs_review), or split it.  Ship the rest as a wave without it.',
+          'the hint says what to do');
 SELECT throws_ok($$SELECT backorder.ship_orders('wave', ARRAY['W5', 'NOPE'])$$, 'P0002',
                  'order "NOPE" of client "wave" does not exist', 'an unknown order in the wave: P0002');
 SELECT throws_ok($$SELECT backorder.ship_orders('solo', ARRAY['W5'])$$, 'P0002',

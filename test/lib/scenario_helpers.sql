@@ -65,3 +65,18 @@ EXCEPTION WHEN OTHERS THEN
     RETURN CASE WHEN m = 'pg_temp.hint_of: no error' THEN '(no error)' ELSE h END;
 END
 $$;
+
+-- The errdetail of the error a statement raises, '(no error)' if it raises none (rolled back
+-- either way, as above).
+CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+    m text;
+BEGIN
+    EXECUTE p_sql;
+    RAISE EXCEPTION 'pg_temp.detail_of: no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, m = MESSAGE_TEXT;
+    RETURN CASE WHEN m = 'pg_temp.detail_of: no error' THEN '(no error)' ELSE d END;
+END
+$$;

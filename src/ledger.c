@@ -143,13 +143,18 @@ apply_movement(void *arg)
 				allocated,
 				new_on_hand;
 
-	require_client(m->key.client_id);
-	require_location(m->key.location_id);
-	require_sku(m->key.client_id, m->key.sku);
+	if (m->key.sku == NULL)
+		require_sku(m->key.client_id, NULL);	/* raises: a movement names its SKU */
+	/* The catalog is looked up (for errors that say what is missing) only for a new stock row. */
+	if (!lock_stock_row_if_exists(&m->key, &on_hand, &allocated))
+	{
+		require_client(m->key.client_id);
+		require_location(m->key.location_id);
+		require_sku(m->key.client_id, m->key.sku);
+		lock_stock_rows(&m->key, 1, &on_hand, &allocated);
+	}
 	if (m->order_id != NULL)
 		require_order(m->key.client_id, m->order_id);
-
-	lock_stock_rows(&m->key, 1, &on_hand, &allocated);
 
 	m->delta = strcmp(m->kind, "count") == 0 ? m->qty - on_hand : m->qty;
 	new_on_hand = on_hand + m->delta;

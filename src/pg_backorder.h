@@ -100,6 +100,7 @@ extern Datum int4_array_datum(int32 *items, int n);
 /* ---- stock.c ---- */
 extern AllocationPolicy client_policy(const char *client_id);
 extern void lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated);
+extern bool lock_stock_row_if_exists(const StockKey *key, int64 *on_hand, int64 *allocated);
 extern void stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta);
 extern void stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas, int n);
 extern int	stock_key_cmp(const void *a, const void *b);

@@ -174,6 +174,34 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 }
 
 /*
+ * Locks the stock row of `key` if it exists and reads its quantities;
+ * returns false, locking nothing, if there is none yet.  A movement at an
+ * existing stock row needs no catalog lookups: the row references its client,
+ * SKU and warehouse.
+ */
+bool
+lock_stock_row_if_exists(const StockKey *key, int64 *on_hand, int64 *allocated)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = text_datum(key->client_id);
+	values[1] = text_datum(key->sku);
+	values[2] = text_datum(key->location_id);
+	run_plan(&plan,
+			 "SELECT on_hand, allocated FROM backorder.stock"
+			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE",
+			 3, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		return false;
+	note_stock_locked(key);
+	*on_hand = spi_int64(0, 1);
+	*allocated = spi_int64(0, 2);
+	return true;
+}
+
+/*
  * Moves `allocated` of several stock rows of one client whose locks this
  * transaction holds, in one statement.
  */

@@ -49,7 +49,7 @@ COMMENT ON FUNCTION backorder.ship_order(text, text) IS
 CREATE FUNCTION backorder.ship_orders(p_client_id text, p_order_ids text[])
 RETURNS integer LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_ship_orders';
 COMMENT ON FUNCTION backorder.ship_orders(text, text[]) IS
-    'Ships a wave of ready orders of one client in one call (a fixed number of statements however many): what ship_order does for each.  Orders already shipped are skipped; any other order that is not ready refuses the whole call (55000), so the wave ships all or nothing.  Returns the number of orders shipped.';
+    'Ships a wave of ready orders of one client in one call (a fixed number of statements however many): what ship_order does for each.  Orders already shipped are skipped (one NOTICE names them); any other order that is not ready refuses the whole call (55000; the detail names each such order), so the wave ships all or nothing.  Returns the number of orders shipped.';
 
 CREATE FUNCTION backorder.hold_order(p_client_id text, p_order_id text,
                                      p_reason text DEFAULT 'manual', p_note text DEFAULT NULL)

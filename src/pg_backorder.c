@@ -17,6 +17,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "jit/jit.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -28,12 +30,23 @@ PG_MODULE_MAGIC;
 int			engine_depth = 0;
 
 /*
- * How many engine_run() calls are active.  Inside one, search_path is
- * pinned, the edit lock is held and the isolation level was checked, so a
- * nested call (a row trigger that fires on the engine's own statement) only
- * needs SPI: it runs once per row, and the settings cost more than its work.
+ * How many engine_run() calls are active, and which outermost one (a
+ * counter, engine_operation()).  Inside one, the edit lock is held and the
+ * isolation level was checked; a nested call (a row trigger that fires on
+ * the engine's own statement, once per row) only needs SPI, unless code in
+ * between (a function with SET search_path in an app's trigger, say) changed
+ * the settings the outer call pinned: then it pins them again.
  */
 static int	engine_run_depth = 0;
+static uint64 engine_operation_counter = 0;
+
+#define ENGINE_SEARCH_PATH "pg_catalog, pg_temp"
+
+uint64
+engine_operation(void)
+{
+	return engine_run_depth > 0 ? engine_operation_counter : 0;
+}
 
 /* The edit lock is an advisory lock in a key space of our own. */
 #define EDIT_LOCK_KEY1	0x42414b4f	/* "BAKO" */
@@ -121,7 +134,8 @@ engine_run(EngineFn fn, void *arg)
 	int			saved_depth = engine_depth;
 	int			guc_level;
 
-	if (engine_run_depth > 0)
+	if (engine_run_depth > 0 && !jit_enabled &&
+		strcmp(namespace_search_path, ENGINE_SEARCH_PATH) == 0)
 	{
 		engine_spi(fn, arg);
 		return;
@@ -142,7 +156,7 @@ engine_run(EngineFn fn, void *arg)
 		elog(ERROR, "pg_backorder: SPI_connect failed");
 
 	guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+	(void) set_config_option("search_path", ENGINE_SEARCH_PATH,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	/* Our statements are short; compiling them (JIT) would cost more than running them. */
@@ -150,6 +164,8 @@ engine_run(EngineFn fn, void *arg)
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
+	if (engine_run_depth == 0)
+		engine_operation_counter++;
 	PG_TRY();
 	{
 		engine_depth++;

@@ -67,6 +67,9 @@ typedef void (*EngineFn) (void *arg);
 extern void engine_run(EngineFn fn, void *arg);
 extern void engine_spi(EngineFn fn, void *arg);
 
+/* The outermost engine_run in progress (a counter), or 0 outside the engine. */
+extern uint64 engine_operation(void);
+
 /* Takes the edit lock: shared for engine paths, exclusive for app edits. */
 extern void edit_lock_shared(void);
 extern void edit_lock_exclusive(void);

@@ -27,26 +27,27 @@
 PG_FUNCTION_INFO_V1(backorder_sla_clock);
 
 /*
- * The last client's settings, for the rest of the statement that read them:
- * a release sets 10,000 orders ready in one UPDATE, and a lookup per row
- * would cost more than the rest of the trigger.  Valid while the transaction,
- * subtransaction and command id are the ones they were read under: every
- * later statement (one that could change client or client_sla) has a new
- * command id, and so does each SPI statement run after a write; a rollback
- * to a savepoint starts a new subtransaction.
+ * The last client's settings, for the rest of the engine operation that
+ * read them (engine_operation(): one outermost engine_run, such as one
+ * commit-time settle): a release sets 10,000 orders ready in one UPDATE, and
+ * a lookup per row would cost more than the rest of the trigger.  The engine
+ * never writes client or client_sla, so they cannot change within an
+ * operation; the next operation (after the app's UPDATE of them, say) reads
+ * them again, and so does a rolled-back subtransaction's successor.  Outside
+ * an engine operation nothing is kept.
  */
 typedef struct SlaSettings
 {
+	uint64		operation;		/* 0: nothing kept */
 	LocalTransactionId lxid;
 	SubTransactionId subid;
-	CommandId	cid;
-	char		client_id[64 + 1];	/* client.client_id is at most 64 bytes */
+	char		client_id[4 * 64 + 1];	/* client_id: at most 64 characters of up to 4 bytes */
 	bool		known;			/* the client exists */
 	bool		hours;			/* promise: sla_hours elapsed hours */
 	int64		sla_hours;
 } SlaSettings;
 
-static SlaSettings cached = {InvalidLocalTransactionId};
+static SlaSettings cached = {0};
 
 static void
 refuse_sla_write(void)
@@ -94,10 +95,11 @@ due_at_work(void *arg)
 		cached.hours = promise == NULL || strcmp(promise, "hours") == 0;
 		cached.sla_hours = spi_int64(0, 1);
 	}
+	/* kept for the operation, unless the key does not fit (then never matched) */
+	cached.operation = strlen(d->client_id) < sizeof(cached.client_id) ? engine_operation() : 0;
 	strlcpy(cached.client_id, d->client_id, sizeof(cached.client_id));
 	cached.lxid = MyProc->lxid;
 	cached.subid = GetCurrentSubTransactionId();
-	cached.cid = GetCurrentCommandId(false);	/* after this statement's own increment */
 	if (!cached.known || cached.hours)
 		return;					/* the caller computes hours */
 
@@ -113,9 +115,8 @@ due_at_work(void *arg)
 static bool
 settings_cached(const char *client_id)
 {
-	return strlen(client_id) < sizeof(cached.client_id) &&
+	return cached.operation != 0 && cached.operation == engine_operation() &&
 		cached.lxid == MyProc->lxid && cached.subid == GetCurrentSubTransactionId() &&
-		cached.cid == GetCurrentCommandId(false) &&
 		strcmp(cached.client_id, client_id) == 0;
 }
 
@@ -130,12 +131,6 @@ due_in_hours(DueAt *d, int64 sla_hours)
 													 TimestampTzGetDatum(d->ready_at),
 													 IntervalPGetDatum(&hours)));
 	d->isnull = false;
-}
-
-static Datum
-column(HeapTuple tuple, TupleDesc desc, int attnum, bool *isnull)
-{
-	return heap_getattr(tuple, attnum, desc, isnull);
 }
 
 /*
@@ -170,7 +165,7 @@ backorder_sla_clock(PG_FUNCTION_ARGS)
 	status_col = SPI_fnumber(desc, "status");
 	ready_col = SPI_fnumber(desc, "ready_at");
 	due_col = SPI_fnumber(desc, "sla_due_at");
-	new_due = column(new_tuple, desc, due_col, &new_due_null);
+	new_due = heap_getattr(new_tuple, due_col, desc, &new_due_null);
 	status = SPI_getvalue(new_tuple, desc, status_col);
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -186,9 +181,9 @@ backorder_sla_clock(PG_FUNCTION_ARGS)
 		bool		old_due_null,
 					old_ready_null,
 					new_ready_null;
-		Datum		old_due = column(old_tuple, desc, due_col, &old_due_null);
-		Datum		old_ready = column(old_tuple, desc, ready_col, &old_ready_null);
-		Datum		new_ready = column(new_tuple, desc, ready_col, &new_ready_null);
+		Datum		old_due = heap_getattr(old_tuple, due_col, desc, &old_due_null);
+		Datum		old_ready = heap_getattr(old_tuple, ready_col, desc, &old_ready_null);
+		Datum		new_ready = heap_getattr(new_tuple, ready_col, desc, &new_ready_null);
 		char	   *old_status = SPI_getvalue(old_tuple, desc, status_col);
 		bool		ready_changed = old_ready_null != new_ready_null ||
 			(!new_ready_null && DatumGetTimestampTz(old_ready) != DatumGetTimestampTz(new_ready));
@@ -209,7 +204,7 @@ backorder_sla_clock(PG_FUNCTION_ARGS)
 	if (compute)
 	{
 		DueAt		d = {0};
-		Datum		ready = column(new_tuple, desc, ready_col, &isnull);
+		Datum		ready = heap_getattr(new_tuple, ready_col, desc, &isnull);
 		char	   *client_id = SPI_getvalue(new_tuple, desc, SPI_fnumber(desc, "client_id"));
 
 		if (!isnull && client_id != NULL)

@@ -8,7 +8,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-03-01 09:00+00';
 SET TimeZone = 'UTC';
-SELECT plan(14);
+SELECT plan(16);
 
 INSERT INTO backorder.client (client_id) VALUES ('sp_c1'), ('sp_c2');
 INSERT INTO backorder.client_sla (client_id, time_zone, cutoff, promise) VALUES ('sp_c1', 'Europe/Berlin', '14:00', 'same_day');
@@ -90,6 +90,32 @@ RESET search_path;
 RESET backorder.client_id;
 RESET ROLE;
 
+-- ==== an app's trigger with its own search_path, inside an engine statement ====
+-- The engine's writes fire the app's triggers; one whose function sets a search_path and moves
+-- stock calls the engine again from inside it: that nested call must pin the engine's path too.
+CREATE SCHEMA sp_evil;
+CREATE FUNCTION sp_evil.raise_texteq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'sp_evil.= called'; END $$;
+CREATE OPERATOR sp_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = sp_evil.raise_texteq);
+CREATE FUNCTION sp_evil.receipt_on_ship() RETURNS trigger LANGUAGE plpgsql
+SET search_path = sp_evil, pg_catalog AS $$
+BEGIN
+    IF NEW.event OPERATOR(pg_catalog.=) 'shipped' THEN
+        INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta)
+        VALUES (NEW.client_id, 'A', 'sp_w1', 'receipt', 5, 0);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sp_receipt_on_ship AFTER INSERT ON backorder.order_event
+    FOR EACH ROW EXECUTE FUNCTION sp_evil.receipt_on_ship();
+SELECT backorder.receive('sp_c1', 'A', 'sp_w1', 1) IS NOT NULL AS received;
+WITH o AS (INSERT INTO backorder.orders (client_id, order_id) VALUES ('sp_c1', 'SHIP1') RETURNING client_id, order_id)
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) SELECT client_id, order_id, 1, 'A', 1 FROM o;
+INSERT INTO pg_temp.seen VALUES ('nested', pg_temp.sqlstate_of($$SELECT backorder.ship_order('sp_c1', 'SHIP1')$$));
+INSERT INTO pg_temp.seen SELECT 'nested stock', on_hand || ' ' || allocated FROM backorder.stock
+ WHERE client_id OPERATOR(pg_catalog.=) 'sp_c1' AND sku OPERATOR(pg_catalog.=) 'A';
+DROP TRIGGER sp_receipt_on_ship ON backorder.order_event;
+
 SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'control'), '2099-01-01 00:00:00+00 true 1',
     'control: the hostile search_path works on unqualified SQL (public now(), =, pg_roles)');
 SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'due'), '2024-03-01 23:00:00+00',
@@ -108,6 +134,10 @@ SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'app views'), 'sp_c1/R1/on_time'
 SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'app needs_review'), '0', 'needs_review: nothing of sp_c2');
 SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'app writes sp_c2'), '23503', 'and it still cannot write for sp_c2');
 
+SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'nested'), 'no error',
+    'an app trigger with SET search_path moving stock inside ship_order: the engine pins its path again');
+SELECT is((SELECT v FROM pg_temp.seen WHERE k = 'nested stock'), '6 1',
+    '... and the receipt it wrote is applied (1 + 1 received, 1 shipped, 5 more; R1 keeps 1)');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 
 SELECT * FROM finish();

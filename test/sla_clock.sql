@@ -5,7 +5,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-03-01 09:00+00';
 SET TimeZone = 'UTC';
-SELECT plan(44);
+SELECT plan(46);
 
 \ir lib/scenario_helpers.sql
 
@@ -213,6 +213,23 @@ SELECT is((SELECT sla_due_at FROM backorder.orders WHERE client_id = 'slac_k1' A
           '2024-03-01 19:00+00'::timestamptz, 'rolled back to the savepoint: 10 hours again');
 SELECT is((SELECT count(*) FROM backorder.orders WHERE client_id LIKE 'slac_k%' AND status = 'ready' AND sla_due_at IS NULL),
           0::bigint, 'every released order has a due time');
+
+-- Client ids of up to 64 characters can be 256 bytes: a 32-character id of two-byte letters
+-- is the first 64 bytes of a 33-character one, and their orders, released by one commit-time
+-- settle, each get their own client's promise (48 and 24 hours).
+INSERT INTO backorder.client (client_id, sla_hours) VALUES (repeat('é', 33), 48), (repeat('é', 32), 24);
+INSERT INTO backorder.sku (client_id, sku) VALUES (repeat('é', 33), 'K'), (repeat('é', 32), 'K');
+\o /dev/null
+SELECT pg_temp.place(repeat('é', 33), 'P1', '2024-03-01 08:00+00', 'K:1', 5),
+       pg_temp.place(repeat('é', 32), 'P1', '2024-03-01 08:00+00', 'K:1');
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive(repeat('é', 33), 'K', 'slac_w1', 1), backorder.receive(repeat('é', 32), 'K', 'slac_w1', 1);
+SET CONSTRAINTS ALL IMMEDIATE;
+\o
+SELECT is((SELECT sla_due_at - ready_at FROM backorder.orders WHERE client_id = repeat('é', 33) AND order_id = 'P1'),
+          interval '48 hours', 'a 66-byte client id: its own 48 hours');
+SELECT is((SELECT sla_due_at - ready_at FROM backorder.orders WHERE client_id = repeat('é', 32) AND order_id = 'P1'),
+          interval '24 hours', 'the 64-byte id that is its prefix: its own 24 hours');
 
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 

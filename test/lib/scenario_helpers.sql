@@ -51,32 +51,25 @@ RETURNS int LANGUAGE sql AS $$
     WHERE e.client_id = p_client AND e.order_id = p_order AND e.event = p_event
 $$;
 
--- The errhint of the error a statement raises, '(no error)' if it raises none.  Whatever the
--- statement did is rolled back either way.
-CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+-- The errhint and errdetail of the error a statement raises, '(no error)' for both if it
+-- raises none.  Whatever the statement did is rolled back either way.
+CREATE FUNCTION pg_temp.error_parts(p_sql text, OUT hint text, OUT detail text) LANGUAGE plpgsql AS $$
 DECLARE
-    h text;
     m text;
 BEGIN
     EXECUTE p_sql;
-    RAISE EXCEPTION 'pg_temp.hint_of: no error';
+    RAISE EXCEPTION 'pg_temp.error_parts: no error';
 EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT, m = MESSAGE_TEXT;
-    RETURN CASE WHEN m = 'pg_temp.hint_of: no error' THEN '(no error)' ELSE h END;
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT, detail = PG_EXCEPTION_DETAIL, m = MESSAGE_TEXT;
+    IF m = 'pg_temp.error_parts: no error' THEN
+        hint := '(no error)';
+        detail := '(no error)';
+    END IF;
 END
 $$;
-
--- The errdetail of the error a statement raises, '(no error)' if it raises none (rolled back
--- either way, as above).
-CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    d text;
-    m text;
-BEGIN
-    EXECUTE p_sql;
-    RAISE EXCEPTION 'pg_temp.detail_of: no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, m = MESSAGE_TEXT;
-    RETURN CASE WHEN m = 'pg_temp.detail_of: no error' THEN '(no error)' ELSE d END;
-END
+CREATE FUNCTION pg_temp.hint_of(p_sql text) RETURNS text LANGUAGE sql AS $$
+    SELECT (pg_temp.error_parts(p_sql)).hint
+$$;
+CREATE FUNCTION pg_temp.detail_of(p_sql text) RETURNS text LANGUAGE sql AS $$
+    SELECT (pg_temp.error_parts(p_sql)).detail
 $$;

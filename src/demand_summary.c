@@ -161,6 +161,15 @@ contribution(HeapTuple tuple, TupleDesc desc, Contribution *c)
 	c->counts = true;
 }
 
+/* The position (0 .. 31) of a day in its summary row, whose block starts that many days before. */
+static int32
+day_in_block(DateADT day)
+{
+	int32		offset = day % BLOCK_DAYS;
+
+	return offset < 0 ? offset + BLOCK_DAYS : offset;	/* days before 2000-01-01 */
+}
+
 /* Adds units (may be negative) to one day of the summary. */
 static void
 summary_add(const char *client_id, const Contribution *c, int32 units)
@@ -170,14 +179,11 @@ summary_add(const char *client_id, const Contribution *c, int32 units)
 	static SPIPlanPtr drop_plan = NULL;
 	static const Oid add_types[7] = {TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4ARRAYOID, INT4OID, INT4OID};
 	static const Oid sub_types[6] = {TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4OID, INT4OID};
-	int32		offset = c->day % BLOCK_DAYS;
-	DateADT		block_start;
+	int32		offset = day_in_block(c->day);
+	DateADT		block_start = c->day - offset;
 	int32		index;
 	Datum		values[7];
 
-	if (offset < 0)
-		offset += BLOCK_DAYS;	/* days before 2000-01-01 */
-	block_start = c->day - offset;
 	index = offset + 1;
 
 	values[0] = text_datum(client_id);
@@ -365,7 +371,7 @@ flush_pending(void)
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
 		PendingKey	block_key = entry->key;
-		int32		offset = entry->key.day % BLOCK_DAYS;
+		int32		offset = day_in_block(entry->key.day);
 		bool		found;
 
 		if (entry->units < PG_INT32_MIN || entry->units > PG_INT32_MAX)
@@ -374,8 +380,6 @@ flush_pending(void)
 					 errmsg("demand of SKU \"%s\" at \"%s\" on one day is out of range (" INT64_FORMAT " units)",
 							entry->key.sku, entry->key.location_id, entry->units),
 					 errhint("One SKU's orders of one day add up to at most 2147483647 units.")));
-		if (offset < 0)
-			offset += BLOCK_DAYS;	/* days before 2000-01-01 */
 		block_key.day -= offset;
 		block = hash_search(blocks, &block_key, HASH_ENTER, &found);
 		if (!found)

@@ -159,15 +159,9 @@ typedef struct ShipOp
 	char	   *client_id;
 	char	  **order_ids;		/* sorted, unique */
 	int			n;
-	bool		single;			/* ship_order: a NOTICE for an order already shipped */
+	bool		single;			/* ship_order: its own NOTICE and error, no wave detail */
 	int			shipped;		/* out */
 } ShipOp;
-
-static int
-cmp_cstring(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
 
 /*
  * Locks the stock rows of the orders' placed lines (key order), then the
@@ -205,7 +199,7 @@ lock_orders_for_shipping(ShipOp *op)
 		for (r = 0; r < SPI_processed; r++)
 		{
 			char	   *order_id = spi_text(r, 1);
-			char	  **found = bsearch(&order_id, op->order_ids, op->n, sizeof(char *), cmp_cstring);
+			char	  **found = bsearch(&order_id, op->order_ids, op->n, sizeof(char *), pg_qsort_strcmp);
 
 			statuses[found - op->order_ids] = spi_text(r, 2);
 		}
@@ -376,8 +370,7 @@ backorder_ship_orders(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n,
-				i,
-				m = 0;
+				i;
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
 	if (PG_ARGISNULL(1))
@@ -403,11 +396,7 @@ backorder_ship_orders(PG_FUNCTION_ARGS)
 		op.order_ids[i] = TextDatumGetCString(elems[i]);
 	}
 	/* Each order once; the order of the array does not matter (locks follow the locking rule). */
-	qsort(op.order_ids, n, sizeof(char *), cmp_cstring);
-	for (i = 0; i < n; i++)
-		if (m == 0 || strcmp(op.order_ids[m - 1], op.order_ids[i]) != 0)
-			op.order_ids[m++] = op.order_ids[i];
-	op.n = m;
+	op.n = sort_unique_strings(op.order_ids, n);
 	engine_run(ship_work, &op);
 	PG_RETURN_INT32(op.shipped);
 }

@@ -99,6 +99,7 @@ extern Datum text_datum(const char *s);
 extern Datum text_array_datum(char **items, int n);
 extern Datum int8_array_datum(int64 *items, int n);
 extern Datum int4_array_datum(int32 *items, int n);
+extern int	sort_unique_strings(char **items, int n);	/* byte order, for pg_qsort_strcmp */
 
 /* ---- stock.c ---- */
 extern AllocationPolicy client_policy(const char *client_id);

@@ -1,5 +1,6 @@
 /*
- * spi_plans.c — cached SPI plans and small accessors for SPI results.
+ * spi_plans.c — cached SPI plans, small accessors for SPI results, and the
+ * arrays of keys the statements take.
  *
  * Each statement the engine runs is prepared once per backend (SPI_prepare +
  * SPI_keepplan) and kept in a static SPIPlanPtr next to the code that uses it.
@@ -177,4 +178,19 @@ int4_array_datum(int32 *items, int n)
 	for (i = 0; i < n; i++)
 		d[i] = Int32GetDatum(items[i]);
 	return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+/* Sorts strings into byte order (the order bsearch with pg_qsort_strcmp needs) and drops duplicates. */
+int
+sort_unique_strings(char **items, int n)
+{
+	int			i,
+				out = 0;
+
+	if (n > 1)
+		qsort(items, n, sizeof(char *), pg_qsort_strcmp);
+	for (i = 0; i < n; i++)
+		if (out == 0 || strcmp(items[out - 1], items[i]) != 0)
+			items[out++] = items[i];
+	return out;
 }

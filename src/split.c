@@ -218,30 +218,18 @@ load_lines(const OrderInfo *o, SplitInput *in, bool with_prices)
 	}
 }
 
-static int
-cstring_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* Distinct SKUs of the lines that could ship, sorted (byte order) for sku_lookup(). */
 static char **
 line_skus(const SplitInput *in, int *n_out)
 {
 	char	  **skus = palloc(sizeof(char *) * Max(in->n_lines, 1));
 	int			n = 0,
-				i,
-				out = 0;
+				i;
 
 	for (i = 0; i < in->n_lines; i++)
 		if (in->lines[i].shippable)
 			skus[n++] = in->lines[i].sku;
-	if (n > 1)
-		qsort(skus, n, sizeof(char *), cstring_cmp);
-	for (i = 0; i < n; i++)
-		if (out == 0 || strcmp(skus[out - 1], skus[i]) != 0)
-			skus[out++] = skus[i];
-	*n_out = out;
+	*n_out = sort_unique_strings(skus, n);
 	return skus;
 }
 
@@ -249,7 +237,7 @@ line_skus(const SplitInput *in, int *n_out)
 static int
 sku_lookup(char **skus, int n, const char *sku)
 {
-	char	  **found = bsearch(&sku, skus, n, sizeof(char *), cstring_cmp);
+	char	  **found = bsearch(&sku, skus, n, sizeof(char *), pg_qsort_strcmp);
 
 	return found ? (int) (found - skus) : -1;
 }

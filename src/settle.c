@@ -77,26 +77,6 @@ notify_event(void)
 	notify_payload(spi_text(0, 1));
 }
 
-void
-write_event(const char *client_id, const char *order_id, const char *event,
-			const char *status, const char *detail_json)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
-
-	values[0] = text_datum(client_id);
-	values[1] = text_datum(order_id);
-	values[2] = text_datum(event);
-	values[3] = text_datum(status);
-	values[4] = text_datum(detail_json ? detail_json : "{}");
-	run_plan(&plan,
-			 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
-			 " VALUES ($1, $2, $3, $4, backorder.now(), $5::jsonb)" EVENT_PAYLOAD,
-			 5, types, values, NULL, 1);
-	notify_event();
-}
-
 /* Appends `"key": [ids]` to a JSON object under construction. */
 static void
 append_id_list(StringInfo buf, const char *key, const int64 *ids, int n)
@@ -303,6 +283,17 @@ insert_events(EventBatch *ev)
 	n_payloads = SPI_processed;
 	for (r = 0; r < n_payloads; r++)
 		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+}
+
+/* One event of an order, written and sent like a batch's. */
+void
+write_event(const char *client_id, const char *order_id, const char *event,
+			const char *status, const char *detail_json)
+{
+	EventBatch	ev = {0};
+
+	batch_event(&ev, client_id, order_id, event, status, detail_json);
+	insert_events(&ev);
 }
 
 /* One event without detail for each of n orders of one client, in one statement. */

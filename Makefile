@@ -16,6 +16,7 @@ OBJS = \
 	src/intake.o \
 	src/ledger.o \
 	src/order_ops.o \
+	src/inbound.o \
 	src/split.o \
 	src/split_plan.o \
 	src/split_apply.o \

@@ -4,7 +4,7 @@
 -- needs CREATE EXTENSION pg_backorder in the database.  Nothing here is part of the extension.
 --
 -- The model, one trading day at a time (days are the files of online_retail/by-day):
---   06:00    inbound rows whose expected_at has come are received (backorder.receive_inbound):
+--   06:00    inbound rows whose expected_at has come are received (backorder.receive_inbounds):
 --            the ledger releases the held orders they complete.
 --   day      every timestamp of the day, in time order, is one transaction with the engine's
 --            clock pinned to it (SET backorder.now): the returns of that minute (cancellation
@@ -337,10 +337,10 @@ BEGIN
     -- 06:00: inbound due today (or earlier, on a closed day) is received
     v_t := clock_timestamp();
     PERFORM set_config('backorder.now', ((p_day + time '06:00') AT TIME ZONE 'UTC')::text, false);
-    PERFORM backorder.receive_inbound(i.inbound_id)
-       FROM backorder.inbound i
-      WHERE i.client_id = p_client AND i.received_at IS NULL AND i.expected_at <= p_day
-      ORDER BY i.client_id, i.sku, i.location_id, i.inbound_id;
+    -- (the dock receives the day's trucks in one call: one receipt per row, in stock key order)
+    PERFORM backorder.receive_inbounds(ARRAY(
+        SELECT i.inbound_id FROM backorder.inbound i
+         WHERE i.client_id = p_client AND i.received_at IS NULL AND i.expected_at <= p_day));
     IF p_commit THEN COMMIT; END IF;
     v_prof[1] := extract(epoch FROM clock_timestamp() - v_t);
 

@@ -1,6 +1,5 @@
 /*
- * order_ops.c — ship_order and ship_orders, cancel_order, hold_order, release_hold,
- * receive_inbound.
+ * order_ops.c — ship_order and ship_orders, cancel_order, hold_order, release_hold.
  *
  * Each operation reads the order's lines without locks to learn which stock
  * rows it touches, locks those stock rows in key order, then the order row,
@@ -23,7 +22,6 @@ PG_FUNCTION_INFO_V1(backorder_ship_orders);
 PG_FUNCTION_INFO_V1(backorder_cancel_order);
 PG_FUNCTION_INFO_V1(backorder_hold_order);
 PG_FUNCTION_INFO_V1(backorder_release_hold);
-PG_FUNCTION_INFO_V1(backorder_receive_inbound);
 
 typedef struct OrderOp
 {
@@ -31,9 +29,7 @@ typedef struct OrderOp
 	char	   *order_id;
 	char	   *reason;
 	char	   *note;
-	int64		inbound_id;
 	bool		result;
-	int64		movement_id;
 } OrderOp;
 
 static const Oid order_types[2] = {TEXTOID, TEXTOID};
@@ -658,59 +654,4 @@ backorder_release_hold(PG_FUNCTION_ARGS)
 				 errhint("Receive stock, split the order, or cancel it.")));
 	engine_run(release_work, &op);
 	PG_RETURN_BOOL(op.result);
-}
-
-/* ---- receive_inbound ---- */
-
-static void
-receive_inbound_work(void *arg)
-{
-	static SPIPlanPtr lock_plan = NULL;
-	static SPIPlanPtr receive_plan = NULL;
-	static const Oid types[1] = {INT8OID};
-	OrderOp    *op = arg;
-	Datum		values[1];
-
-	values[0] = Int64GetDatum(op->inbound_id);
-	run_plan(&lock_plan,
-			 "SELECT received_at IS NOT NULL FROM backorder.inbound WHERE inbound_id = $1 FOR UPDATE",
-			 1, types, values, NULL, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("inbound " INT64_FORMAT " does not exist", op->inbound_id),
-				 errhint("Check backorder.inbound.")));
-	if (spi_bool(0, 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("inbound " INT64_FORMAT " was already received", op->inbound_id),
-				 errhint("Record extra units with backorder.receive().")));
-	/* What backorder.receive() inserts, without a call of that SQL function per row. */
-	run_plan(&receive_plan,
-			 "WITH i AS (UPDATE backorder.inbound SET received_at = backorder.now()"
-			 "            WHERE inbound_id = $1 RETURNING *)"
-			 "INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, delta, reference)"
-			 "SELECT i.client_id, i.sku, i.location_id, 'receipt', i.qty, 0,"
-			 "       coalesce(i.reference, 'inbound ' || i.inbound_id) FROM i"
-			 " RETURNING movement_id",
-			 1, types, values, NULL, 1);
-	op->movement_id = spi_int64(0, 1);
-}
-
-/*
- * backorder.receive_inbound(inbound_id) returns the ledger row id
- */
-Datum
-backorder_receive_inbound(PG_FUNCTION_ARGS)
-{
-	OrderOp		op = {0};
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("inbound_id must not be null"),
-				 errhint("Pass an inbound_id from backorder.inbound.")));
-	op.inbound_id = PG_GETARG_INT64(0);
-	engine_run(receive_inbound_work, &op);
-	PG_RETURN_INT64(op.movement_id);
 }

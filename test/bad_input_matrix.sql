@@ -17,7 +17,8 @@
 -- the matrix asserts the SQLSTATE and "nothing written" only, two tests instead of three.
 -- Client 'mx', warehouse mx_w1; state before the cases:
 --   A received 10 at mx_w1; MX_READY (A 2) ready; MX_HELD (A 20) held with 8 allocated;
---   MX_SHIPPED (A 1) shipped; MX_CANCELLED (A 1) cancelled; inbound 1 received.
+--   MX_SHIPPED (A 1) shipped; MX_CANCELLED (A 1) cancelled; inbound ASN-MX received, ASN-MX-OPEN
+--   (A 1) in transit.
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-05-01 10:00+00';
@@ -40,6 +41,8 @@ SELECT backorder.cancel_order('mx', 'MX_CANCELLED');
 INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at, reference)
 VALUES ('mx', 'A', 'mx_w1', 1, '2024-05-02', 'ASN-MX');
 SELECT backorder.receive_inbound((SELECT inbound_id FROM backorder.inbound WHERE reference = 'ASN-MX'));
+INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at, reference)
+VALUES ('mx', 'A', 'mx_w1', 1, '2024-05-03', 'ASN-MX-OPEN');
 
 -- Everything a rejected statement could have written: every row of every backorder table,
 -- hashed (cheap to compare after each case).
@@ -130,6 +133,12 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('receive_inbound', 'NULL id',             $$SELECT backorder.receive_inbound(NULL)$$, '22004', false),
 ('receive_inbound', 'unknown id',          $$SELECT backorder.receive_inbound(-1)$$, 'P0002', false),
 ('receive_inbound', 'received twice',      $$SELECT backorder.receive_inbound((SELECT inbound_id FROM backorder.inbound WHERE reference = 'ASN-MX'))$$, '55000', false),
+-- receive_inbounds(inbound_ids[]): all or nothing (each batch also holds the open ASN-MX-OPEN)
+('receive_inbounds', 'NULL array',         $$SELECT backorder.receive_inbounds(NULL)$$, '22004', false),
+('receive_inbounds', 'NULL element',       $$SELECT backorder.receive_inbounds(ARRAY[(SELECT inbound_id FROM backorder.inbound WHERE reference = 'ASN-MX-OPEN'), NULL])$$, '22004', false),
+('receive_inbounds', 'two-dimensional array', $$SELECT backorder.receive_inbounds(ARRAY[[1], [2]]::bigint[])$$, '2202E', false),
+('receive_inbounds', 'unknown id in batch', $$SELECT backorder.receive_inbounds(ARRAY[(SELECT inbound_id FROM backorder.inbound WHERE reference = 'ASN-MX-OPEN'), -1])$$, 'P0002', false),
+('receive_inbounds', 'received row in batch', $$SELECT backorder.receive_inbounds(ARRAY(SELECT inbound_id FROM backorder.inbound WHERE client_id = 'mx'))$$, '55000', false),
 ('inbound', 'zero qty',                    $$INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at) VALUES ('mx', 'A', 'mx_w1', 0, '2024-06-01')$$, '23514', false),
 ('inbound', 'unknown SKU',                 $$INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at) VALUES ('mx', 'NOPE', 'mx_w1', 5, '2024-06-01')$$, '23503', false),
 -- ship_order(client, order)

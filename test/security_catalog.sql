@@ -95,7 +95,7 @@ SELECT ok(has_table_privilege('backorder_app', 'backorder.orders', 'INSERT')
     'backorder_app inserts orders, lines, movements, inbound, and edits lines');
 SELECT ok((SELECT bool_and(has_function_privilege('backorder_app', p.oid, 'EXECUTE')) FROM pg_proc p
             WHERE p.pronamespace = 'backorder'::regnamespace
-              AND p.proname IN ('receive', 'adjust', 'count_stock', 'receive_inbound', 'cancel_order',
+              AND p.proname IN ('receive', 'adjust', 'count_stock', 'receive_inbound', 'receive_inbounds', 'cancel_order',
                                 'ship_order', 'hold_order', 'release_hold', 'check_invariants', 'sla_due_at')),
     'backorder_app calls the public functions');
 
@@ -103,7 +103,7 @@ SELECT ok((SELECT bool_and(has_function_privilege('backorder_app', p.oid, 'EXECU
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p
        WHERE p.pronamespace = 'backorder'::regnamespace
-         AND p.proname IN ('receive', 'adjust', 'count_stock', 'receive_inbound', 'cancel_order',
+         AND p.proname IN ('receive', 'adjust', 'count_stock', 'receive_inbound', 'receive_inbounds', 'cancel_order',
                            'ship_order', 'hold_order', 'release_hold')
          AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                       WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')$$,

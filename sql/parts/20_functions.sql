@@ -36,6 +36,11 @@ RETURNS bigint LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_receive_inbound';
 COMMENT ON FUNCTION backorder.receive_inbound(bigint) IS
     'Receives an inbound row (PO/ASN) in full: a receipt with the inbound''s reference, and received_at set.  Returns the ledger row id.';
 
+CREATE FUNCTION backorder.receive_inbounds(p_inbound_ids bigint[])
+RETURNS integer LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_receive_inbounds';
+COMMENT ON FUNCTION backorder.receive_inbounds(bigint[]) IS
+    'Receives several inbound rows in full in one call (a truck at the dock): one receipt each, in stock key order, all or nothing.  Returns the number of rows received.';
+
 CREATE FUNCTION backorder.cancel_order(p_client_id text, p_order_id text)
 RETURNS boolean LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_cancel_order';
 COMMENT ON FUNCTION backorder.cancel_order(text, text) IS

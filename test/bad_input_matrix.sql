@@ -12,7 +12,7 @@
 -- and FOREIGN KEY rules are checked first by the validate triggers, sql/parts/42_catalog.sql).
 -- Four cases fail inside PostgreSQL itself, while it parses or coerces a literal, before any
 -- function or trigger of ours runs: a value beyond int8 given to a bigint (cases 10 and 34),
--- beyond int4 for an integer column (case 93), and malformed JSON (case 112).  Their errors
+-- beyond int4 for an integer column (case 105), and malformed JSON (case 124).  Their errors
 -- are PostgreSQL's own (22003, 22P02) and carry no hint we could add: for them (core = true)
 -- the matrix asserts the SQLSTATE and "nothing written" only, two tests instead of three.
 -- Client 'mx', warehouse mx_w1; state before the cases:

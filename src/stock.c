@@ -112,6 +112,11 @@ sort_unique_stock_keys(StockKey *keys, int n)
  * sort_unique_stock_keys(), the same in every path.  Missing rows are
  * created first (with zero quantities), so "waiting at a location that never
  * had stock" has a lock too.
+ *
+ * Creating comes before locking any row: the INSERT waits for a transaction
+ * that is creating one of the rows itself, and a row taken before that wait
+ * (one above it in key order) could be the one that transaction waits for
+ * next (rule 2).  One key alone is locked first and created only if missing.
  */
 void
 lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
@@ -151,12 +156,18 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 	values[1] = text_array_datum(skus, n);
 	values[2] = text_array_datum(locations, n);
 
-	run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
-	if (SPI_processed < (uint64) n)
+	if (n == 1)
+		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
+	if (n > 1 || SPI_processed < (uint64) n)
 	{
+		/* in key order (the array's); rows that exist are skipped without a lock */
 		run_plan(&create_plan,
 				 "INSERT INTO backorder.stock (client_id, sku, location_id)"
-				 " SELECT * FROM unnest($1, $2, $3) ON CONFLICT DO NOTHING",
+				 " SELECT k.client_id, k.sku, k.location_id"
+				 "   FROM unnest($1, $2, $3) WITH ORDINALITY AS k(client_id, sku, location_id, i)"
+				 "  WHERE NOT EXISTS (SELECT 1 FROM backorder.stock s WHERE s.client_id = k.client_id"
+				 "                       AND s.sku = k.sku AND s.location_id = k.location_id)"
+				 "  ORDER BY k.i ON CONFLICT DO NOTHING",
 				 3, types, values, NULL, 0);
 		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
 		if (SPI_processed != (uint64) n)

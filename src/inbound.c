@@ -45,11 +45,16 @@ int64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Raises for the rows of op->ids flagged in `bad` (n_bad of them), naming the first. */
+/*
+ * Raises for the rows of op->ids flagged in `bad` (n_bad of them): unknown
+ * ones (P0002) or ones already received (55000), naming the first.
+ */
 static void
-refuse(ReceiveOp *op, int sqlstate, const char *what, bool *bad, int n_bad)
+refuse(ReceiveOp *op, bool unknown, bool *bad, int n_bad)
 {
 	StringInfoData list;
+	const char *what = unknown ? (n_bad == 1 ? "does not exist" : "do not exist")
+		: (n_bad == 1 ? "was already received" : "were already received");
 	int			first = -1,
 				listed = 0,
 				i;
@@ -63,22 +68,16 @@ refuse(ReceiveOp *op, int sqlstate, const char *what, bool *bad, int n_bad)
 			if (listed++ < INBOUND_IDS_LISTED)
 				appendStringInfo(&list, "%s" INT64_FORMAT, listed > 1 ? ", " : "", op->ids[i]);
 		}
-	if (sqlstate == ERRCODE_NO_DATA_FOUND)
-		ereport(ERROR,
-				(errcode(sqlstate),
-				 errmsg("inbound " INT64_FORMAT " does not exist", op->ids[first]),
-				 op->single ? 0 : errdetail("%d of the %d inbound rows %s: %s%s; nothing was received.",
-											n_bad, op->n, what, list.data,
-											n_bad > INBOUND_IDS_LISTED ? ", ..." : ""),
-				 errhint("Check backorder.inbound.")));
 	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("inbound " INT64_FORMAT " was already received", op->ids[first]),
+			(errcode(unknown ? ERRCODE_NO_DATA_FOUND : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("inbound " INT64_FORMAT " %s", op->ids[first],
+					unknown ? "does not exist" : "was already received"),
 			 op->single ? 0 : errdetail("%d of the %d inbound rows %s: %s%s; nothing was received.",
 										n_bad, op->n, what, list.data,
 										n_bad > INBOUND_IDS_LISTED ? ", ..." : ""),
-			 errhint("%sRecord extra units with backorder.receive().",
-					 op->single ? "" : "Receive the others without them.  ")));
+			 unknown ? errhint("Check backorder.inbound.")
+			 : errhint("%sRecord extra units with backorder.receive().",
+					   op->single ? "" : "Receive the others without them.  ")));
 }
 
 static void
@@ -127,12 +126,9 @@ receive_work(void *arg)
 			missing[i] = true;
 	}
 	if (n_missing > 0)
-		refuse(op, ERRCODE_NO_DATA_FOUND, n_missing == 1 ? "does not exist" : "do not exist",
-			   missing, n_missing);
+		refuse(op, true, missing, n_missing);
 	if (n_received > 0)
-		refuse(op, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			   n_received == 1 ? "was already received" : "were already received",
-			   received, n_received);
+		refuse(op, false, received, n_received);
 
 	n_keys = sort_unique_stock_keys(keys, n_keys);
 	lock_stock_rows(keys, n_keys, NULL, NULL);

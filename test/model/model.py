@@ -573,6 +573,22 @@ class Model:
         ib[4] = True
         self.movement(ib[0], ib[1], ib[2], 'receipt', ib[3])
 
+    def receive_inbounds(self, ids):
+        """receive_inbounds: each row once; an unknown row, then a received one, refuses the
+        whole call; the receipts in stock key order, then by inbound id."""
+        ids = sorted(set(ids))
+        for i in ids:
+            if i not in self.inbound:
+                raise ModelError('P0002', 'no inbound')
+        for i in ids:
+            if self.inbound[i][4]:
+                raise ModelError('55000', 'already received')
+        for i in sorted(ids, key=lambda i: (*self.inbound[i][:3], i)):
+            ib = self.inbound[i]
+            ib[4] = True
+            self.movement(ib[0], ib[1], ib[2], 'receipt', ib[3])
+        return len(ids)
+
     # ---------------------------------------------------------------- order functions
     def _lock_order(self, client, oid):
         o = self.order(client, oid)

@@ -251,6 +251,35 @@ class Gen:
             return [True]
         return f'inbound {iid} {c}/{sku}@{loc} {qty}', stmts, fn
 
+    def op_truck(self, now):
+        """receive_inbounds: 1-4 new inbound rows of one client (SKUs and warehouses mixed),
+        given in any order, sometimes one twice, sometimes with a received row (refused)."""
+        rng = self.rng
+        c = self.client()
+        stmts, rows = [], []
+        for _ in range(rng.randint(1, 4)):
+            self.n_inbound += 1
+            row = (self.n_inbound, c, rng.choice(HOT), self.location(), rng.choice([1, 2, 3, 5]))
+            rows.append(row)
+            stmts.append(('INSERT INTO backorder.inbound (inbound_id, client_id, sku, location_id, qty, expected_at)'
+                          ' OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s)', row + ('2024-02-01',), False))
+        truck = [r[0] for r in rows]
+        rng.shuffle(truck)
+        if rng.random() < 0.2:
+            truck.append(truck[0])
+        received = sorted(i for i, ib in self.m.inbound.items() if ib[4])
+        if received and rng.random() < 0.15:
+            truck.append(rng.choice(received))
+        stmts.append(('SELECT backorder.receive_inbounds(%s::bigint[])', (truck,), True))
+
+        def fn(m):
+            for r in rows:
+                m.add_inbound(*r)
+            n = m.receive_inbounds(truck)
+            m.commit()
+            return [n]
+        return f'truck {c} {truck} of {rows}', stmts, fn
+
     def op_multi_receipt(self, now):
         """Several SKUs in one transaction, in key order (README: the app's side)."""
         rng = self.rng
@@ -536,7 +565,7 @@ class Gen:
                 lambda m: (m.movement(c, sku, loc, kind, qty, reason), m.commit(), [])[-1])
 
     OPS = [('place', 18), ('place2', 3), ('receipt', 16), ('return', 3), ('adjust', 5), ('count', 4),
-           ('inbound', 2), ('multi_receipt', 3), ('receipt_then_place', 2), ('cancel_and_receive', 1),
+           ('inbound', 2), ('truck', 3), ('multi_receipt', 3), ('receipt_then_place', 2), ('cancel_and_receive', 1),
            ('cancel', 10), ('ship', 12), ('ship_wave', 4), ('hold', 4), ('release', 5), ('edit_qty', 5), ('edit_sku', 3),
            ('edit_txn', 1), ('delete_line', 2), ('add_line', 2), ('priority', 2), ('add_sku', 1),
            ('sku_status', 1), ('policy', 1), ('bad', 2)]

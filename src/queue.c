@@ -453,6 +453,18 @@ lock_pass_row(PassRow *row)
 		note_stock_locked(&row->key);
 }
 
+/* Appends `key` to the growing array *keys (n used, cap allocated). */
+static void
+append_key(StockKey **keys, int *n, int *cap, StockKey key)
+{
+	if (*n == *cap)
+	{
+		*cap *= 2;
+		*keys = repalloc(*keys, sizeof(StockKey) * *cap);
+	}
+	(*keys)[(*n)++] = key;
+}
+
 /*
  * The other stock rows the orders waiting at `key` could be completed from:
  * those of the orders whose need here fits `available`.  Appended to *keys.
@@ -478,15 +490,12 @@ collect_other_keys(const StockKey *key, int64 available, StockKey **keys, int *n
 			 4, types, values, NULL, 0);
 	for (r = 0; r < SPI_processed; r++)
 	{
-		if (*n == *cap)
-		{
-			*cap *= 2;
-			*keys = repalloc(*keys, sizeof(StockKey) * *cap);
-		}
-		(*keys)[*n].client_id = key->client_id;
-		(*keys)[*n].sku = spi_text(r, 1);
-		(*keys)[*n].location_id = spi_text(r, 2);
-		(*n)++;
+		StockKey	other;
+
+		other.client_id = key->client_id;
+		other.sku = spi_text(r, 1);
+		other.location_id = spi_text(r, 2);
+		append_key(keys, n, cap, other);
 	}
 }
 
@@ -603,7 +612,7 @@ completion_pass(void)
 	for (i = 0; i < n_pending; i++)
 	{
 		first[i].key = pending[i];
-		keys[n_keys++] = pending[i];
+		append_key(&keys, &n_keys, &cap, pending[i]);
 		if (client_policy(pending[i].client_id) != POLICY_COMPLETE_ONLY)
 			continue;			/* switched to reserve meanwhile: its trigger served the rows */
 		lock_pass_row(&first[i]);

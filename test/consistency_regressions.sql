@@ -10,13 +10,15 @@
 --   B8  an explicit NULL hold reason is refused like every NULL argument;
 --   B10 a client switched from complete_only to reserve has its free units served at once;
 --   B11 a transaction that moves stock and places exactly one order still runs complete_only's
---       completion pass (a one-order intake shortcut once skipped it).
+--       completion pass (a one-order intake shortcut once skipped it);
+--   B12 the completion pass over several receipts whose waiting orders name many other stock
+--       rows (it overran its array of rows and crashed the backend).
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(19);
+SELECT plan(21);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -170,6 +172,35 @@ SELECT is((SELECT string_agg(format('%s %s/%s', sku, on_hand, allocated), ', ' O
           'A 9/7, B 2/1', 'B11: the completion pass gave E its A and B units');
 SELECT is((SELECT status FROM backorder.orders WHERE client_id = 'kb11' AND order_id = 'E'), 'ready',
           'B11: E is released in the transaction that received B');
+
+-- B12.  Two receipts in one operation (a truck) leave two complete_only rows to the completion
+-- pass; the orders waiting there name 11 and 300 other stock rows.  The pass collected the
+-- rows in an array grown only when full, and appended each pending row unchecked: once the
+-- first row's others filled it exactly, the next append overran it (signal 11; found by a
+-- fresh-user trial of receive_inbounds).  Nothing can be completed here (the other SKUs have
+-- no stock): both orders stay held, both units free.
+INSERT INTO backorder.client (client_id, allocation_policy) VALUES ('kb12', 'complete_only');
+INSERT INTO backorder.sku (client_id, sku)
+SELECT 'kb12', s FROM unnest(ARRAY['A', 'B']) s
+UNION ALL SELECT 'kb12', 'X' || lpad(g::text, 2, '0') FROM generate_series(1, 11) g
+UNION ALL SELECT 'kb12', 'Y' || lpad(g::text, 3, '0') FROM generate_series(1, 300) g;
+SET CONSTRAINTS ALL DEFERRED;            -- both orders evaluated after all their lines are in
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb12', 'O1', 'kb_w1'), ('kb12', 'O2', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+SELECT 'kb12', 'O1', 1, 'A', 1 UNION ALL SELECT 'kb12', 'O1', 1 + g, 'X' || lpad(g::text, 2, '0'), 1 FROM generate_series(1, 11) g
+UNION ALL SELECT 'kb12', 'O2', 1, 'B', 1 UNION ALL SELECT 'kb12', 'O2', 1 + g, 'Y' || lpad(g::text, 3, '0'), 1 FROM generate_series(1, 300) g;
+SET CONSTRAINTS ALL IMMEDIATE;
+INSERT INTO backorder.inbound (client_id, sku, location_id, qty, expected_at)
+VALUES ('kb12', 'A', 'kb_w1', 1, '2024-06-02'), ('kb12', 'B', 'kb_w1', 1, '2024-06-02');
+SET CONSTRAINTS ALL DEFERRED;            -- the pass at "commit" (the SET below), as after a truck
+SELECT is(backorder.receive_inbounds(ARRAY(SELECT inbound_id FROM backorder.inbound WHERE client_id = 'kb12')), 2,
+          'B12: the truck is received');
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT is((SELECT string_agg(format('%s %s %s/%s', o.order_id, o.status, s.on_hand, s.allocated), ', ' ORDER BY o.order_id)
+             FROM backorder.orders o JOIN backorder.stock s ON s.client_id = o.client_id AND s.sku IN ('A', 'B')
+                  AND s.sku = CASE o.order_id WHEN 'O1' THEN 'A' ELSE 'B' END
+            WHERE o.client_id = 'kb12'),
+          'O1 needs_review 1/0, O2 needs_review 1/0', 'B12: both held, their units free');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,10 +5,10 @@
  * Receiving an inbound row is a receipt in the ledger with the inbound's
  * quantity and reference, and the inbound row closed (received_at).  A dock
  * receives a truck's rows at once: receive_inbounds does that in a fixed
- * number of statements for any number of rows.  The inbound rows are locked
- * (id order), then their stock rows (key order, rule 2), then the receipts
+ * number of statements for any number of rows.  Their stock rows are locked
+ * (key order, rule 2), then the inbound rows (id order), then the receipts
  * are written in key order, so each ledger row serves its queue under a lock
- * the call already holds and no order row is locked before a stock row.
+ * the call already holds and no other row is locked before a stock row.
  * All or nothing: a row that does not exist, or was already received,
  * refuses the whole call.
  */
@@ -80,36 +80,41 @@ refuse(ReceiveOp *op, bool unknown, bool *bad, int n_bad)
 					   op->single ? "" : "Receive the others without them.  ")));
 }
 
-static void
-receive_work(void *arg)
+/*
+ * Reads the inbound rows of op->ids (FOR UPDATE when `lock`), refuses the
+ * call if one is missing or received, and returns their stock keys, one per
+ * row in id order.
+ */
+static StockKey *
+read_inbound_rows(ReceiveOp *op, bool lock)
 {
+	static SPIPlanPtr read_plan[2];
 	static SPIPlanPtr lock_plan[2];
-	static SPIPlanPtr receive_plan[2];
 	static const Oid types[1] = {INT8ARRAYOID};
-	ReceiveOp  *op = arg;
 	Datum		values[1];
-	bool	   *missing,
-			   *received;
+	bool	   *missing = palloc0(sizeof(bool) * op->n);
+	bool	   *received = palloc0(sizeof(bool) * op->n);
+	StockKey   *keys = palloc(sizeof(StockKey) * op->n);
 	int			n_missing,
 				n_received = 0,
-				n_keys = 0,
 				i;
-	StockKey   *keys;
 	uint64		r;
 
-	if (op->n == 0)
-		return;					/* engine_run has checked the isolation level */
 	values[0] = int8_array_datum(op->ids, op->n);
-	run_batch_plan(lock_plan, op->n,
-				   "SELECT inbound_id, client_id, sku, location_id, received_at IS NOT NULL"
-				   "  FROM backorder.inbound WHERE inbound_id = ANY ($1)"
-				   " ORDER BY inbound_id FOR UPDATE",
-				   1, types, values, NULL, 0);
+	if (lock)
+		run_batch_plan(lock_plan, op->n,
+					   "SELECT inbound_id, client_id, sku, location_id, received_at IS NOT NULL"
+					   "  FROM backorder.inbound WHERE inbound_id = ANY ($1)"
+					   " ORDER BY inbound_id FOR UPDATE",
+					   1, types, values, NULL, 0);
+	else
+		run_batch_plan(read_plan, op->n,
+					   "SELECT inbound_id, client_id, sku, location_id, received_at IS NOT NULL"
+					   "  FROM backorder.inbound WHERE inbound_id = ANY ($1)"
+					   " ORDER BY inbound_id",
+					   1, types, values, NULL, 0);
 
 	/* Rows come back in id order, like op->ids: walk both. */
-	missing = palloc0(sizeof(bool) * op->n);
-	received = palloc0(sizeof(bool) * op->n);
-	keys = palloc(sizeof(StockKey) * (SPI_processed + 1));
 	n_missing = op->n - (int) SPI_processed;
 	for (i = 0, r = 0; i < op->n; i++)
 	{
@@ -117,9 +122,9 @@ receive_work(void *arg)
 		{
 			received[i] = spi_bool(r, 5);
 			n_received += received[i];
-			keys[n_keys].client_id = spi_text(r, 2);
-			keys[n_keys].sku = spi_text(r, 3);
-			keys[n_keys++].location_id = spi_text(r, 4);
+			keys[i].client_id = spi_text(r, 2);
+			keys[i].sku = spi_text(r, 3);
+			keys[i].location_id = spi_text(r, 4);
 			r++;
 		}
 		else
@@ -129,14 +134,50 @@ receive_work(void *arg)
 		refuse(op, true, missing, n_missing);
 	if (n_received > 0)
 		refuse(op, false, received, n_received);
+	return keys;
+}
 
-	n_keys = sort_unique_stock_keys(keys, n_keys);
-	lock_stock_rows(keys, n_keys, NULL, NULL);
+/*
+ * Stock rows before inbound rows, as every movement locks its stock row
+ * first: the rows are read to learn their stock keys, those are locked (key
+ * order), then the inbound rows (id order), which are checked again.  An
+ * inbound row moved to another SKU or warehouse in between is a race the
+ * caller retries.
+ */
+static void
+receive_work(void *arg)
+{
+	static SPIPlanPtr receive_plan[2];
+	static const Oid types[1] = {INT8ARRAYOID};
+	ReceiveOp  *op = arg;
+	Datum		values[1];
+	StockKey   *keys,
+			   *locked;
+	int			n_keys,
+				i;
+
+	if (op->n == 0)
+		return;					/* engine_run has checked the isolation level */
+	keys = read_inbound_rows(op, false);
+	locked = palloc(sizeof(StockKey) * op->n);
+	memcpy(locked, keys, sizeof(StockKey) * op->n);
+	n_keys = sort_unique_stock_keys(locked, op->n);
+	lock_stock_rows(locked, n_keys, NULL, NULL);
+
+	keys = read_inbound_rows(op, true);
+	for (i = 0; i < op->n; i++)
+		if (!bsearch(&keys[i], locked, n_keys, sizeof(StockKey), stock_key_cmp))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("inbound " INT64_FORMAT " moved to another SKU or warehouse while it was being received",
+							op->ids[i]),
+					 errhint("Retry the call.")));
 
 	/*
 	 * What backorder.receive() inserts, one receipt per row, in the stock
 	 * rows' key order (byte order, as locked above), then by inbound id.
 	 */
+	values[0] = int8_array_datum(op->ids, op->n);
 	run_batch_plan(receive_plan, op->n,
 				   "WITH i AS (UPDATE backorder.inbound SET received_at = backorder.now()"
 				   "            WHERE inbound_id = ANY ($1) RETURNING *)"

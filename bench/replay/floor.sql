@@ -18,6 +18,11 @@ CREATE TABLE replay_floor.orders (LIKE backorder.orders INCLUDING ALL);
 CREATE TABLE replay_floor.order_line (LIKE backorder.order_line INCLUDING ALL);
 CREATE TABLE replay_floor.stock_movement (LIKE backorder.stock_movement INCLUDING ALL);
 CREATE TABLE replay_floor.order_event (LIKE backorder.order_event INCLUDING ALL);
+-- the tables grow from empty: ANALYZEd each time the lines doubled, as replay.day does for
+-- the engine's (plans made on empty tables scan a client's whole table where an index probe
+-- would do: the floor's cost then grows with its size; a fresh-user trial found it)
+CREATE TABLE replay_floor.progress (lines bigint NOT NULL, lines_analyzed bigint NOT NULL);
+INSERT INTO replay_floor.progress VALUES (0, 0);
 
 CREATE PROCEDURE replay_floor.day(p_client text, p_day date)
 LANGUAGE plpgsql AS $$
@@ -66,5 +71,12 @@ BEGIN
     INSERT INTO replay_floor.order_event (client_id, order_id, event, status, created_at)
     SELECT p_client, s.invoice, 'shipped', 'shipped', v_at FROM replay.order_src s
      WHERE s.day = p_day ORDER BY s.placed_at, s.invoice;
+    UPDATE replay_floor.progress
+       SET lines = lines + (SELECT count(*) FROM replay.line_src l WHERE l.day = p_day);
+    IF (SELECT lines >= 2 * lines_analyzed + 1000 FROM replay_floor.progress) THEN
+        ANALYZE replay_floor.orders; ANALYZE replay_floor.order_line;
+        ANALYZE replay_floor.stock_movement; ANALYZE replay_floor.order_event;
+        UPDATE replay_floor.progress SET lines_analyzed = lines;
+    END IF;
     COMMIT;
 END $$;

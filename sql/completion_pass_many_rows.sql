@@ -26,3 +26,7 @@ SELECT backorder.receive_inbounds(ARRAY(SELECT inbound_id FROM backorder.inbound
 SELECT order_id, status FROM backorder.orders ORDER BY order_id;
 SELECT sku, on_hand, allocated FROM backorder.stock WHERE sku IN ('A', 'B') ORDER BY sku;
 SELECT count(*) AS invariant_violations FROM backorder.check_invariants();
+-- a fresh install for the walkthroughs after this one
+DROP EXTENSION pg_backorder;
+DROP SCHEMA backorder;
+CREATE EXTENSION pg_backorder;

@@ -226,34 +226,15 @@ Datum
 backorder_receive_inbounds(PG_FUNCTION_ARGS)
 {
 	ReceiveOp	op = {0};
-	ArrayType  *ids;
 	Datum	   *elems;
-	bool	   *nulls;
 	int			n,
 				i;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("inbound_ids must not be null"),
-				 errhint("Pass an array of inbound ids, such as ARRAY[17, 18].")));
-	ids = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(ids) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("inbound_ids must be a one-dimensional array"),
-				 errhint("Pass a plain list of inbound ids, such as ARRAY[17, 18].")));
-	deconstruct_array(ids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	elems = array_arg(fcinfo, 0, INT8OID, "inbound_ids", "inbound ids", "ARRAY[17, 18]",
+					  "Pass the inbound_id of each row to receive.", &n);
 	op.ids = palloc(sizeof(int64) * (n + 1));
 	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("inbound_ids must not contain null (element %d)", i + 1),
-					 errhint("Pass the inbound_id of each row to receive.")));
 		op.ids[i] = DatumGetInt64(elems[i]);
-	}
 	/* Each row once; the order of the array does not matter (locks follow the locking rule). */
 	if (n > 1)
 		qsort(op.ids, n, sizeof(int64), int64_cmp);

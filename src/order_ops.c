@@ -362,35 +362,16 @@ Datum
 backorder_ship_orders(PG_FUNCTION_ARGS)
 {
 	ShipOp		op = {0};
-	ArrayType  *ids;
 	Datum	   *elems;
-	bool	   *nulls;
 	int			n,
 				i;
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("order_ids must not be null"),
-				 errhint("Pass an array of order ids, such as ARRAY['1001', '1002'].")));
-	ids = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(ids) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("order_ids must be a one-dimensional array"),
-				 errhint("Pass a plain list of order ids, such as ARRAY['1001', '1002'].")));
-	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	elems = array_arg(fcinfo, 1, TEXTOID, "order_ids", "order ids", "ARRAY['1001', '1002']",
+					  "Pass the order_id of each order to ship.", &n);
 	op.order_ids = palloc(sizeof(char *) * (n + 1));
 	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("order_ids must not contain null (element %d)", i + 1),
-					 errhint("Pass the order_id of each order to ship.")));
 		op.order_ids[i] = TextDatumGetCString(elems[i]);
-	}
 	/* Each order once; the order of the array does not matter (locks follow the locking rule). */
 	op.n = sort_unique_strings(op.order_ids, n);
 	engine_run(ship_work, &op);

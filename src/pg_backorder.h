@@ -100,6 +100,8 @@ extern Datum text_array_datum(char **items, int n);
 extern Datum int8_array_datum(int64 *items, int n);
 extern Datum int4_array_datum(int32 *items, int n);
 extern int	sort_unique_strings(char **items, int n);	/* byte order, for pg_qsort_strcmp */
+extern Datum *array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *name,
+					   const char *what, const char *example, const char *each, int *n);
 
 /* ---- stock.c ---- */
 extern AllocationPolicy client_policy(const char *client_id);

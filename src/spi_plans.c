@@ -1,6 +1,6 @@
 /*
- * spi_plans.c — cached SPI plans, small accessors for SPI results, and the
- * arrays of keys the statements take.
+ * spi_plans.c — cached SPI plans, small accessors for SPI results, the
+ * arrays of keys the statements take, and array arguments of the functions.
  *
  * Each statement the engine runs is prepared once per backend (SPI_prepare +
  * SPI_keepplan) and kept in a static SPIPlanPtr next to the code that uses it.
@@ -193,4 +193,45 @@ sort_unique_strings(char **items, int n)
 		if (out == 0 || strcmp(items[out - 1], items[i]) != 0)
 			items[out++] = items[i];
 	return out;
+}
+
+/*
+ * The elements of the array argument `argno`, one-dimensional and without
+ * NULLs, or an error: 22004 for a NULL array or element, 2202E for more than
+ * one dimension.  `name` is the argument's name, `what` and `example` end
+ * the hints ("Pass an array of <what>, such as <example>."), `each` is the
+ * hint for a NULL element.
+ */
+Datum *
+array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *name,
+		  const char *what, const char *example, const char *each, int *n)
+{
+	ArrayType  *array;
+	Datum	   *elems;
+	bool	   *nulls;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	int			i;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errhint("Pass an array of %s, such as %s.", what, example)));
+	array = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", name),
+				 errhint("Pass a plain list of %s, such as %s.", what, example)));
+	get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(array, elemtype, elmlen, elmbyval, elmalign, &elems, &nulls, n);
+	for (i = 0; i < *n; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain null (element %d)", name, i + 1),
+					 errhint("%s", each)));
+	return elems;
 }

@@ -110,6 +110,7 @@ extern bool lock_stock_row_if_exists(const StockKey *key, int64 *on_hand, int64 
 extern void stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta);
 extern void stock_apply_allocated(const char *client_id, StockKey *keys, const int64 *deltas, int n);
 extern int	stock_key_cmp(const void *a, const void *b);
+extern void stock_key_values(const StockKey *key, Datum *values);
 extern StockKey *stock_key_copy_for_transaction(const StockKey *key);
 extern int	sort_unique_stock_keys(StockKey *keys, int n);
 extern void stock_init(void);

@@ -40,14 +40,6 @@ typedef struct Grant
 } Grant;
 
 
-static void
-key_values(const StockKey *key, Datum *values)
-{
-	values[0] = text_datum(key->client_id);
-	values[1] = text_datum(key->sku);
-	values[2] = text_datum(key->location_id);
-}
-
 /*
  * Applies grants to the lines in one statement and moves stock.allocated.
  * The orders are settled at commit (deferred_settle.c), all in one batch.
@@ -123,7 +115,7 @@ serve_reserve(const StockKey *key, int64 available)
 		uint64		rows,
 					r;
 
-		key_values(key, values);
+		stock_key_values(key, values);
 		values[3] = Int64GetDatum(batch);
 		run_plan(&plan,
 				 "SELECT order_id, line_no, qty - allocated FROM backorder.order_line"
@@ -241,7 +233,7 @@ queue_by_order(const StockKey *key)
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	key_values(key, values);
+	stock_key_values(key, values);
 	run_plan(&plan,
 			 "SELECT order_id, array_agg(line_no ORDER BY line_no), array_agg(qty - allocated ORDER BY line_no),"
 			 "       sum(qty - allocated)"
@@ -435,7 +427,7 @@ lock_pass_row(PassRow *row)
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	key_values(&row->key, values);
+	stock_key_values(&row->key, values);
 	row->available = 0;
 	if (stock_key_above_locked(&row->key))
 	{
@@ -477,7 +469,7 @@ collect_other_keys(const StockKey *key, int64 available, StockKey **keys, int *n
 	Datum		values[4];
 	uint64		r;
 
-	key_values(key, values);
+	stock_key_values(key, values);
 	values[3] = Int64GetDatum(available);
 	run_plan(&plan,
 			 "SELECT DISTINCT o.sku, o.location_id"
@@ -674,7 +666,7 @@ take_back(const StockKey *key, int64 deficit)
 
 	if (deficit <= 0)
 		return;
-	key_values(key, values);
+	stock_key_values(key, values);
 	values[3] = Int64GetDatum(deficit);
 	run_plan(&plan,
 			 "SELECT order_id, line_no, allocated FROM backorder.order_line"

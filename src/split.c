@@ -1342,9 +1342,7 @@ watch_key(const StockKey *key)
 	uint64		n,
 				r;
 
-	values[0] = text_datum(key->client_id);
-	values[1] = text_datum(key->sku);
-	values[2] = text_datum(key->location_id);
+	stock_key_values(key, values);
 	values[3] = Int32GetDatum(WATCH_MAX_ORDERS);
 	run_plan(&candidates_plan,
 			 "SELECT l.order_id, l.priority, l.placed_at"

@@ -184,6 +184,15 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 	}
 }
 
+/* A stock key as the first three parameters ($1 client, $2 SKU, $3 location) of a statement. */
+void
+stock_key_values(const StockKey *key, Datum *values)
+{
+	values[0] = text_datum(key->client_id);
+	values[1] = text_datum(key->sku);
+	values[2] = text_datum(key->location_id);
+}
+
 /*
  * Locks the stock row of `key` if it exists and reads its quantities;
  * returns false, locking nothing, if there is none yet.  A movement at an
@@ -197,9 +206,7 @@ lock_stock_row_if_exists(const StockKey *key, int64 *on_hand, int64 *allocated)
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	values[0] = text_datum(key->client_id);
-	values[1] = text_datum(key->sku);
-	values[2] = text_datum(key->location_id);
+	stock_key_values(key, values);
 	run_plan(&plan,
 			 "SELECT on_hand, allocated FROM backorder.stock"
 			 " WHERE client_id = $1 AND sku = $2 AND location_id = $3 FOR UPDATE",
@@ -258,9 +265,7 @@ stock_apply(const StockKey *key, int64 on_hand_delta, int64 allocated_delta)
 
 	if (on_hand_delta == 0 && allocated_delta == 0)
 		return;
-	values[0] = text_datum(key->client_id);
-	values[1] = text_datum(key->sku);
-	values[2] = text_datum(key->location_id);
+	stock_key_values(key, values);
 	values[3] = Int64GetDatum(on_hand_delta);
 	values[4] = Int64GetDatum(allocated_delta);
 	run_plan(&plan,

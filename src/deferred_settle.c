@@ -211,10 +211,7 @@ settle_now_many(int n, char **client_ids, char **order_ids)
 	settle_orders(n, client_ids, order_ids, inputs);
 	for (i = 0; i < n; i++)
 		if (entries[i] != NULL)
-		{
-			snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
-			hash_search(touched, hkey, HASH_REMOVE, &found);
-		}
+			hash_search(touched, entries[i]->key, HASH_REMOVE, &found);
 }
 
 /* Settles the touched orders as one batch: locked in release order, then settled. */

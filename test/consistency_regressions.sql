@@ -18,7 +18,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(21);
+SELECT plan(22);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -201,6 +201,8 @@ SELECT is((SELECT string_agg(format('%s %s %s/%s', o.order_id, o.status, s.on_ha
                   AND s.sku = CASE o.order_id WHEN 'O1' THEN 'A' ELSE 'B' END
             WHERE o.client_id = 'kb12'),
           'O1 needs_review 1/0, O2 needs_review 1/0', 'B12: both held, their units free');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb12'$$,
+                'B12: invariants hold after the pass');
 
 SELECT * FROM finish();
 ROLLBACK;

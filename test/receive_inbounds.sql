@@ -5,7 +5,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-04 06:00+00';
-SELECT plan(18);
+SELECT plan(19);
 
 \ir lib/scenario_helpers.sql
 
@@ -100,6 +100,7 @@ SELECT results_eq($$SELECT received_at IS NULL, (SELECT on_hand FROM backorder.s
                   $$VALUES (true, 3::bigint, 'needs_review')$$,
                   'the refused calls received nothing: ASN-LATE open, C still 3, H3 held');
 SELECT is(backorder.receive_inbounds(ARRAY[]::bigint[]), 0, 'an empty call receives nothing');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold at the end (both clients)');
 
 SELECT * FROM finish();
 ROLLBACK;

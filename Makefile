@@ -10,6 +10,7 @@ OBJS = \
 	src/spi_plans.o \
 	src/guard.o \
 	src/stock.o \
+	src/stock_known.o \
 	src/queue.o \
 	src/settle.o \
 	src/deferred_settle.o \

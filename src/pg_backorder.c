@@ -84,6 +84,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("backorder");
 	stock_init();
+	stock_known_init();
 	queue_init();
 	intake_init();
 	deferred_settle_init();

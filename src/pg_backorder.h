@@ -12,7 +12,8 @@
  *   3. several order rows in release order (priority desc, placed_at, order_id).
  *
  * Files: clock.c (backorder.now), spi_plans.c (cached SPI plans), guard.c
- * (validation and engine-only columns), stock.c (stock rows), queue.c
+ * (validation and engine-only columns), stock.c (stock rows), stock_known.c
+ * (the stock rows known to exist), queue.c
  * (allocation to waiting lines and take-back), settle.c (holds, status,
  * events), intake.c (deferred order evaluation), ledger.c (stock_movement
  * trigger), order_ops.c (ship, cancel, hold, release).
@@ -116,6 +117,11 @@ extern int	sort_unique_stock_keys(StockKey *keys, int n);
 extern void stock_init(void);
 extern void note_stock_locked(const StockKey *key);
 extern bool stock_key_above_locked(const StockKey *key);
+
+/* ---- stock_known.c ---- */
+extern void stock_known_init(void);
+extern int	stock_keys_unknown(const StockKey *keys, int n, bool *unknown);
+extern void stock_keys_remember(const StockKey *keys, int n);
 
 /* ---- queue.c ---- */
 

@@ -118,6 +118,29 @@ sort_unique_stock_keys(StockKey *keys, int n)
  * (one above it in key order) could be the one that transaction waits for
  * next (rule 2).  One key alone is locked first and created only if missing.
  */
+/* The keys (those with include[i], or all if include is NULL) as three text arrays. */
+static int
+stock_key_arrays(const StockKey *keys, int n, const bool *include, Datum *values)
+{
+	char	  **clients = palloc(sizeof(char *) * n);
+	char	  **skus = palloc(sizeof(char *) * n);
+	char	  **locations = palloc(sizeof(char *) * n);
+	int			i,
+				m = 0;
+
+	for (i = 0; i < n; i++)
+		if (include == NULL || include[i])
+		{
+			clients[m] = keys[i].client_id;
+			skus[m] = keys[i].sku;
+			locations[m++] = keys[i].location_id;
+		}
+	values[0] = text_array_datum(clients, m);
+	values[1] = text_array_datum(skus, m);
+	values[2] = text_array_datum(locations, m);
+	return m;
+}
+
 void
 lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 {
@@ -135,32 +158,34 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 		"                       WHERE client_id = k.client_id AND sku = k.sku AND location_id = k.location_id"
 		"                         FOR UPDATE) s"
 		" ORDER BY k.i";
-	char	  **clients,
-			  **skus,
-			  **locations;
 	Datum		values[3];
+	Datum		create_values[3];
+	bool	   *unknown;
+	bool		all_locked = false;
 	int			i;
 
 	if (n == 0)
 		return;
-	clients = palloc(sizeof(char *) * n);
-	skus = palloc(sizeof(char *) * n);
-	locations = palloc(sizeof(char *) * n);
-	for (i = 0; i < n; i++)
-	{
-		clients[i] = keys[i].client_id;
-		skus[i] = keys[i].sku;
-		locations[i] = keys[i].location_id;
-	}
-	values[0] = text_array_datum(clients, n);
-	values[1] = text_array_datum(skus, n);
-	values[2] = text_array_datum(locations, n);
+	stock_key_arrays(keys, n, NULL, values);
+	unknown = palloc(sizeof(bool) * n);
 
-	if (n == 1)
-		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
-	if (n > 1 || SPI_processed < (uint64) n)
+	/* rows known to exist (stock_known.c) need no create; one key alone is tried first */
+	if (n == 1 || stock_keys_unknown(keys, n, unknown) == 0)
 	{
-		/* in key order (the array's); rows that exist are skipped without a lock */
+		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
+		all_locked = SPI_processed == (uint64) n;
+		/*
+		 * Not all there: then the create runs while the rows found are held.
+		 * For n > 1 that is a row known to exist that was deleted behind the
+		 * engine's back: the one case where the wait above can happen.
+		 */
+		for (i = 0; i < n; i++)
+			unknown[i] = true;
+	}
+	if (!all_locked)
+	{
+		/* the unknown keys in key order (the array's); rows that exist are skipped without a lock */
+		stock_key_arrays(keys, n, unknown, create_values);
 		run_plan(&create_plan,
 				 "INSERT INTO backorder.stock (client_id, sku, location_id)"
 				 " SELECT k.client_id, k.sku, k.location_id"
@@ -168,12 +193,13 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 				 "  WHERE NOT EXISTS (SELECT 1 FROM backorder.stock s WHERE s.client_id = k.client_id"
 				 "                       AND s.sku = k.sku AND s.location_id = k.location_id)"
 				 "  ORDER BY k.i ON CONFLICT DO NOTHING",
-				 3, types, values, NULL, 0);
+				 3, types, create_values, NULL, 0);
 		run_plan(&lock_plan, lock_sql, 3, types, values, NULL, 0);
 		if (SPI_processed != (uint64) n)
 			elog(ERROR, "pg_backorder: " UINT64_FORMAT " of %d stock rows locked",
 				 SPI_processed, n);
 	}
+	stock_keys_remember(keys, n);
 	for (i = 0; i < n; i++)
 	{
 		note_stock_locked(&keys[i]);

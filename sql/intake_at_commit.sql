@@ -64,3 +64,31 @@ VALUES ('c1', 'LATE', 1, 'C', 1), ('c1', 'EARLY', 1, 'C', 1);
 COMMIT;
 SELECT order_id, status FROM backorder.orders WHERE order_id IN ('EARLY', 'LATE') ORDER BY order_id;
 SELECT * FROM backorder.check_invariants();
+
+-- INSERT ... ON CONFLICT DO NOTHING of an order that exists inserts nothing, and the guard's
+-- BEFORE trigger runs before PostgreSQL knows that.  A line for the shipped order it names is
+-- refused like any line of a shipped order (a trial once added one: the upsert had made the
+-- order look new to this transaction).
+SELECT backorder.ship_order('c1', 'O2');
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O2') ON CONFLICT DO NOTHING;
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O2', 2, 'A', 3);
+ROLLBACK;
+-- An open order re-written idempotently (the order and its line, both skipped) commits and
+-- changes nothing; so does the order alone (both were refused at commit as "no lines").
+SELECT count(*) AS events_before FROM backorder.order_event WHERE order_id = 'O1';
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O1') ON CONFLICT DO NOTHING;
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O1', 1, 'A', 3)
+ON CONFLICT DO NOTHING;
+COMMIT;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O1') ON CONFLICT DO NOTHING;
+SELECT order_id, line_no, qty, allocated FROM backorder.order_line WHERE order_id IN ('O1', 'O2') ORDER BY 1, 2;
+SELECT count(*) AS events_after FROM backorder.order_event WHERE order_id = 'O1';
+-- A real line added next to a skipped order insert is an edit of the open order: evaluated.
+BEGIN;
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('c1', 'O1') ON CONFLICT DO NOTHING;
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('c1', 'O1', 3, 'A', 1);
+COMMIT;
+SELECT order_id, line_no, qty, allocated FROM backorder.order_line WHERE order_id = 'O1' ORDER BY 1, 2;
+SELECT * FROM backorder.check_invariants();

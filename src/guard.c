@@ -227,6 +227,7 @@ typedef struct GuardWork
 	const char *order_id;
 	const char *location_id;	/* orders INSERT: requested location */
 	bool		line_write;		/* order_line write: the order must be open */
+	bool		order_status_new;	/* out, line_write: the order's status is 'new' */
 	StockKey	freed_key;		/* order_line edit: units to give back */
 	int64		freed;
 	bool		copy_queue_position;	/* orders UPDATE: copy priority, placed_at to lines */
@@ -279,6 +280,7 @@ guard_work(void *arg)
 							w->order_id ? w->order_id : "", w->client_id ? w->client_id : ""),
 					 errhint("Insert the order into backorder.orders before its lines.")));
 		status = spi_text(0, 1);
+		w->order_status_new = strcmp(status, "new") == 0;
 		if (strcmp(status, "shipped") == 0 || strcmp(status, "cancelled") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -324,7 +326,7 @@ guard_orders(TriggerData *td)
 		check_order_id(w.order_id);
 		check_queue_position(oldtup, tupdesc);
 		engine_spi(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id, true);
+		intake_mark_dirty(w.client_id, w.order_id, DIRTY_ORDER_INSERT);
 		return oldtup;
 	}
 
@@ -405,11 +407,14 @@ guard_order_line(TriggerData *td)
 			reject_engine_column("order_line", "waiting");
 		w.client_id = tuple_text(oldtup, tupdesc, "client_id");
 		w.order_id = tuple_text(oldtup, tupdesc, "order_id");
-		/* An order this transaction inserted exists and is open: no lookup needed. */
+		/* An order this transaction inserted (and read back) exists and is open: no lookup needed. */
 		if (w.client_id == NULL || w.order_id == NULL ||
 			!intake_order_is_new(w.client_id, w.order_id))
+		{
 			engine_spi(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id, false);
+			intake_order_status_seen(w.client_id, w.order_id, w.order_status_new);
+		}
+		intake_mark_dirty(w.client_id, w.order_id, DIRTY_LINE_INSERT);
 		return oldtup;
 	}
 
@@ -425,7 +430,7 @@ guard_order_line(TriggerData *td)
 			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
 		}
 		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id, false);
+		intake_mark_dirty(w.client_id, w.order_id, DIRTY_EDIT);
 		return oldtup;
 	}
 
@@ -464,7 +469,7 @@ guard_order_line(TriggerData *td)
 			w.freed_key.location_id = tuple_text(oldtup, tupdesc, "location_id");
 		}
 		engine_run(guard_work, &w);
-		intake_mark_dirty(w.client_id, w.order_id, false);
+		intake_mark_dirty(w.client_id, w.order_id, DIRTY_EDIT);
 
 		/* The evaluation at commit sets waiting again. */
 		cols[0] = SPI_fnumber(tupdesc, "allocated");

@@ -39,7 +39,9 @@ typedef struct DirtyOrder
 {
 	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
 	bool		dirty;			/* an app write since the last evaluation */
+	bool		inserts_only;	/* ... and every such write was an INSERT */
 	bool		is_new;			/* inserted by this transaction, not shipped or cancelled */
+	bool		new_seen;		/* ... and its row was read back as 'new' */
 	SubTransactionId inserted_in;
 	bool		empty;			/* last evaluation found no lines */
 	SubTransactionId dirtied_in;	/* first app write since the last evaluation */
@@ -58,7 +60,10 @@ order_key(char *buf, const char *client_id, const char *order_id)
 
 /*
  * At commit every order an app wrote must have been evaluated.  One that is
- * still dirty has no lines (its evaluation waited for them).
+ * still dirty has no lines (its evaluation waited for them), unless every
+ * write that dirtied it was an INSERT and no evaluation followed: then every
+ * one was skipped by ON CONFLICT (a row really inserted queues the deferred
+ * event that evaluates it), and the order did not change.
  */
 static void
 check_all_evaluated(void)
@@ -73,7 +78,7 @@ check_all_evaluated(void)
 	{
 		char	   *sep;
 
-		if (!entry->dirty)
+		if (!entry->dirty || (entry->inserts_only && !entry->empty))
 			continue;
 		hash_seq_term(&seq);
 		sep = strchr(entry->key, '\x1f');
@@ -158,7 +163,9 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 	if (create && !found)
 	{
 		entry->dirty = false;
+		entry->inserts_only = false;
 		entry->is_new = false;
+		entry->new_seen = false;
 		entry->inserted_in = InvalidSubTransactionId;
 		entry->empty = false;
 		entry->dirtied_in = InvalidSubTransactionId;
@@ -167,19 +174,50 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 	return entry;
 }
 
+/*
+ * An app write of the order or one of its lines, seen by the guard's BEFORE
+ * trigger.  It may still be skipped (INSERT ... ON CONFLICT DO NOTHING), so
+ * an inserted order is taken as new only once its row is read back as such
+ * (intake_order_status_seen).
+ */
 void
-intake_mark_dirty(const char *client_id, const char *order_id, bool inserted)
+intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write)
 {
 	DirtyOrder *entry = dirty_entry(client_id, order_id, true);
 
 	if (!entry->dirty)
+	{
 		entry->dirtied_in = GetCurrentSubTransactionId();
+		entry->inserts_only = true;
+	}
 	entry->dirty = true;
-	if (inserted)
+	if (write == DIRTY_EDIT)
+		entry->inserts_only = false;
+	if (write == DIRTY_ORDER_INSERT)
 	{
 		entry->is_new = true;
+		entry->new_seen = false;
 		entry->inserted_in = GetCurrentSubTransactionId();
 	}
+}
+
+/*
+ * The guard read the order of a line being inserted: status 'new' is only
+ * ever seen by the transaction that inserted the order (intake changes it
+ * before commit), so it confirms the insert; any other status means the
+ * INSERT of the order was skipped by ON CONFLICT.
+ */
+void
+intake_order_status_seen(const char *client_id, const char *order_id, bool status_new)
+{
+	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
+
+	if (entry == NULL || !entry->is_new)
+		return;
+	if (status_new)
+		entry->new_seen = true;
+	else
+		entry->is_new = false;
 }
 
 /* ship_order and cancel_order close an order: its lines may no longer change. */
@@ -197,7 +235,7 @@ intake_order_is_new(const char *client_id, const char *order_id)
 {
 	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
 
-	return entry != NULL && entry->is_new;
+	return entry != NULL && entry->is_new && entry->new_seen;
 }
 
 void

@@ -37,6 +37,7 @@ typedef struct Movement
 	int64		qty;
 	char	   *reason;
 	char	   *order_id;		/* the order a shipment or return belongs to, if named */
+	int64		movement_id;	/* the row's id (the identity's, unless the app gave one) */
 	bool		from_engine;	/* written by ship_order, not by an app */
 	int64		delta;			/* out: applied to on_hand */
 } Movement;
@@ -84,6 +85,30 @@ require_order(const char *client_id, const char *order_id)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("order \"%s\" of client \"%s\" does not exist", order_id, client_id),
 				 errhint("Name the order the units came back from, or leave order_id out.")));
+}
+
+/*
+ * A row whose id is taken would still be applied here (this trigger runs
+ * before the insert) and then be skipped by ON CONFLICT DO NOTHING, or fail:
+ * units from nothing.  Only an app that gives movement_id (OVERRIDING
+ * SYSTEM VALUE) can name a taken one; the identity never repeats.
+ */
+static void
+require_free_movement_id(int64 movement_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(movement_id);
+	run_plan(&plan, "SELECT 1 FROM backorder.stock_movement WHERE movement_id = $1",
+			 1, types, values, NULL, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("stock movement " INT64_FORMAT " already exists", movement_id),
+				 errdetail("The ledger applies a movement before PostgreSQL inserts it, so a row that ON CONFLICT would skip cannot be applied."),
+				 errhint("Leave movement_id out: the ledger numbers its rows.  To retry a receipt safely, look for its reference first.")));
 }
 
 static void
@@ -145,6 +170,7 @@ apply_movement(void *arg)
 
 	if (m->key.sku == NULL)
 		require_sku(m->key.client_id, NULL);	/* raises: a movement names its SKU */
+	require_free_movement_id(m->movement_id);
 	/* The catalog is looked up (for errors that say what is missing) only for a new stock row. */
 	if (!lock_stock_row_if_exists(&m->key, &on_hand, &allocated))
 	{
@@ -221,6 +247,7 @@ backorder_ledger(PG_FUNCTION_ARGS)
 	m.reason = tuple_text(tuple, tupdesc, "reason");
 	m.order_id = tuple_text(tuple, tupdesc, "order_id");
 	m.from_engine = engine_depth > 0;
+	tuple_int64(tuple, tupdesc, "movement_id", &m.movement_id);
 	if (!tuple_int64(tuple, tupdesc, "qty", &m.qty))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),

@@ -196,7 +196,15 @@ extern void deferred_settle_after_operation(void);
 extern void intake_init(void);
 extern void demand_summary_batched(EngineFn fn, void *arg);
 extern void demand_summary_flush(void);
-extern void intake_mark_dirty(const char *client_id, const char *order_id, bool inserted);
+/* What an app wrote: the order row, a line, or an edit (UPDATE or DELETE of a line). */
+typedef enum DirtyWrite
+{
+	DIRTY_ORDER_INSERT,
+	DIRTY_LINE_INSERT,
+	DIRTY_EDIT
+} DirtyWrite;
+extern void intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write);
+extern void intake_order_status_seen(const char *client_id, const char *order_id, bool status_new);
 extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);

@@ -262,7 +262,15 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('forecast', 'average as of infinity',      $$SELECT backorder.avg_units_sold_per_day('mx', 'A', 30, 'infinity')$$, '22023', false),
 ('forecast', 'surge ending at infinity',    $$SELECT backorder.demand_surge('mx', 'A', '2024-12-01', 'infinity', 2, 0, 'x')$$, '22023', false),
 ('forecast', 'surge from -infinity',        $$SELECT backorder.demand_surge('mx', NULL, '-infinity', '2024-12-01', 2, 0, 'x')$$, '22023', false),
-('split', 'NaN split_min_fraction',         $$UPDATE backorder.client SET split_min_fraction = 'NaN' WHERE client_id = 'mx'$$, '22023', false);
+('split', 'NaN split_min_fraction',         $$UPDATE backorder.client SET split_min_fraction = 'NaN' WHERE client_id = 'mx'$$, '22023', false),
+-- found by a third newcomer's trial: a ledger row naming a taken movement_id was applied and
+-- then skipped by ON CONFLICT (units from nothing); PostgreSQL's special time words in Shopify
+('stock_movement', 'taken movement_id, ON CONFLICT DO NOTHING', $$INSERT INTO backorder.stock_movement (movement_id, client_id, sku, location_id, kind, qty) OVERRIDING SYSTEM VALUE SELECT min(movement_id), 'mx', 'A', 'mx_w1', 'receipt', 100 FROM backorder.stock_movement ON CONFLICT DO NOTHING$$, '23505', false),
+('stock_movement', 'taken movement_id',    $$INSERT INTO backorder.stock_movement (movement_id, client_id, sku, location_id, kind, qty) OVERRIDING SYSTEM VALUE SELECT min(movement_id), 'mx', 'A', 'mx_w1', 'receipt', 100 FROM backorder.stock_movement$$, '23505', false),
+('shopify', 'created_at "now"',            $$SELECT backorder.ingest_shopify_order('mx', '{"id": 901, "created_at": "now", "line_items": [{"id": 1, "sku": "A", "quantity": 1}]}')$$, '22023', false),
+('shopify', 'created_at "epoch"',          $$SELECT backorder.ingest_shopify_order('mx', '{"id": 902, "created_at": "epoch", "line_items": [{"id": 1, "sku": "A", "quantity": 1}]}')$$, '22023', false),
+('shopify', 'updated_at "tomorrow"',       $$SELECT backorder.ingest_shopify_order('mx', '{"id": 903, "created_at": "2024-05-01T08:00:00Z", "updated_at": "tomorrow", "line_items": [{"id": 1, "sku": "A", "quantity": 1}]}')$$, '22023', false),
+('shopify', 'cancelled_at "infinity"',     $$SELECT backorder.ingest_shopify_order('mx', '{"id": 904, "created_at": "2024-05-01T08:00:00Z", "cancelled_at": "infinity", "line_items": [{"id": 1, "sku": "A", "quantity": 1}]}')$$, '22023', false);
 
 SELECT plan((SELECT 3 * count(*)::int - count(*) FILTER (WHERE core)::int + 4 FROM bad_case));
 

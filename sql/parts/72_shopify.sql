@@ -72,6 +72,13 @@ BEGIN
                   DETAIL = format('It is %s.', p_order -> p_field),
                   HINT = 'Pass the webhook body unchanged: Shopify sends ISO 8601 timestamps such as "2019-06-04T13:53:06-04:00".';
     END IF;
+    -- ISO 8601 only: PostgreSQL would also read 'now', 'today', 'epoch' or 'infinity', which are
+    -- not when anything happened (and 'now' is the wall clock, not backorder.now())
+    IF p_order ->> p_field !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN
+        RAISE EXCEPTION 'shopify order field "%" is not a timestamp: "%"', p_field, p_order ->> p_field
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the webhook body unchanged: Shopify sends ISO 8601 timestamps such as "2019-06-04T13:53:06-04:00".';
+    END IF;
     BEGIN
         RETURN (p_order ->> p_field)::timestamptz;
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN

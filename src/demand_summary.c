@@ -246,6 +246,20 @@ typedef struct PendingUnits
 static HTAB *pending = NULL;
 static SubTransactionId pending_subid = InvalidSubTransactionId;	/* the batch's */
 
+/* A batch runs and this is its (sub)transaction. */
+static bool
+batch_open(void)
+{
+	return pending != NULL && GetCurrentSubTransactionId() == pending_subid;
+}
+
+/* The contribution's key fits a PendingKey (text is checked in characters, the key holds bytes). */
+static bool
+fits_pending_key(const char *client_id, const Contribution *c)
+{
+	return strlen(client_id) <= 64 && strlen(c->sku) <= 128 && strlen(c->location_id) <= 64;
+}
+
 /* Adds units to the summary now, or to the batch while one runs. */
 static void
 summary_change(const char *client_id, const Contribution *c, int32 units)
@@ -260,9 +274,7 @@ summary_change(const char *client_id, const Contribution *c, int32 units)
 	 * began): write now, so the write goes or stays with the line change it
 	 * follows.  So does a key longer in bytes than the key holds (multibyte text).
 	 */
-	if (pending == NULL || GetCurrentSubTransactionId() != pending_subid ||
-		strlen(client_id) >= sizeof(key.client_id) || strlen(c->sku) >= sizeof(key.sku) ||
-		strlen(c->location_id) >= sizeof(key.location_id))
+	if (!batch_open() || !fits_pending_key(client_id, c))
 	{
 		summary_add(client_id, c, units);
 		return;
@@ -483,16 +495,20 @@ same_key(const Contribution *a, const Contribution *b)
 		strcmp(a->location_id, b->location_id) == 0;
 }
 
-static void
-line_change_work(void *arg)
+/* A line's change: its contribution before and after. */
+typedef struct LineChange
 {
-	TriggerData *td = arg;
+	char	   *client_id;
+	Contribution old_c;
+	Contribution new_c;
+} LineChange;
+
+static void
+read_line_change(TriggerData *td, LineChange *ch)
+{
 	TupleDesc	desc = td->tg_relation->rd_att;
 	HeapTuple	old_tuple = NULL,
 				new_tuple = NULL;
-	Contribution old_c = {0},
-				new_c = {0};
-	char	   *client_id;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		new_tuple = td->tg_trigtuple;
@@ -503,22 +519,56 @@ line_change_work(void *arg)
 		old_tuple = td->tg_trigtuple;
 		new_tuple = td->tg_newtuple;
 	}
+	memset(ch, 0, sizeof(LineChange));
 	if (old_tuple)
-		contribution(old_tuple, desc, &old_c);
+		contribution(old_tuple, desc, &ch->old_c);
 	if (new_tuple)
-		contribution(new_tuple, desc, &new_c);
-	client_id = SPI_getvalue(new_tuple ? new_tuple : old_tuple, desc, SPI_fnumber(desc, "client_id"));
+		contribution(new_tuple, desc, &ch->new_c);
+	ch->client_id = SPI_getvalue(new_tuple ? new_tuple : old_tuple, desc, SPI_fnumber(desc, "client_id"));
+}
 
-	if (old_c.counts && new_c.counts && same_key(&old_c, &new_c))
+static void
+apply_line_change(void *arg)
+{
+	LineChange *ch = arg;
+	const Contribution *old_c = &ch->old_c;
+	const Contribution *new_c = &ch->new_c;
+
+	if (old_c->counts && new_c->counts && same_key(old_c, new_c))
 	{
-		if (new_c.qty != old_c.qty)
-			summary_change(client_id, &new_c, new_c.qty - old_c.qty);
+		if (new_c->qty != old_c->qty)
+			summary_change(ch->client_id, new_c, new_c->qty - old_c->qty);
 		return;
 	}
-	if (old_c.counts)
-		summary_change(client_id, &old_c, -old_c.qty);
-	if (new_c.counts)
-		summary_change(client_id, &new_c, new_c.qty);
+	if (old_c->counts)
+		summary_change(ch->client_id, old_c, -old_c->qty);
+	if (new_c->counts)
+		summary_change(ch->client_id, new_c, new_c->qty);
+}
+
+static void
+line_change_work(void *arg)
+{
+	LineChange	ch;
+
+	read_line_change(arg, &ch);
+	apply_line_change(&ch);
+}
+
+/*
+ * Whether the change goes into the running batch without a statement: the
+ * batch is this subtransaction's, the zone is read, and the keys fit.  Then
+ * no SPI connection is needed (one per row cost more than the rest: the
+ * engine's own UPDATE of an order's lines fires this once per line).
+ */
+static bool
+batched_in_memory(TriggerData *td, LineChange *ch)
+{
+	if (!batch_open() || zone == NULL || zone_lxid != MyProc->lxid)
+		return false;
+	read_line_change(td, ch);
+	return (!ch->old_c.counts || fits_pending_key(ch->client_id, &ch->old_c)) &&
+		(!ch->new_c.counts || fits_pending_key(ch->client_id, &ch->new_c));
 }
 
 /*
@@ -529,13 +579,17 @@ Datum
 backorder_demand_summary(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	LineChange	ch;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "backorder.demand_summary: not called by trigger manager");
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "backorder.demand_summary: must be fired AFTER ... FOR EACH ROW");
 
-	engine_run(line_change_work, td);
+	if (batched_in_memory(td, &ch))
+		apply_line_change(&ch);
+	else
+		engine_run(line_change_work, td);
 	return PointerGetDatum(NULL);
 }
 

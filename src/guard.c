@@ -547,10 +547,16 @@ backorder_guard_statement(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "backorder.guard_statement: not called by trigger manager");
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		const char *table = RelationGetRelationName(td->tg_relation);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("backorder.%s cannot be truncated", RelationGetRelationName(td->tg_relation)),
+				 errmsg("backorder.%s cannot be truncated", table),
+				 strcmp(table, "stock") == 0 ?
+				 errhint("Stock rows are the sums of the ledger, which is insert-only; DROP EXTENSION removes all of pg_backorder's data.") :
 				 errhint("The ledger is insert-only; DROP EXTENSION removes all of pg_backorder's data.")));
+	}
 	if (engine_depth == 0)
 		edit_lock_exclusive();
 	return PointerGetDatum(NULL);

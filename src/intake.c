@@ -311,11 +311,18 @@ load_order(const char *client_id, const char *order_id, OrderState *o)
 	o->location_id = spi_text(0, 2);
 	o->policy = strcmp(spi_text(0, 3), "complete_only") == 0 ? POLICY_COMPLETE_ONLY : POLICY_RESERVE;
 
+	/*
+	 * The catalog is probed once per line (LIMIT keeps the subquery a
+	 * parameterized probe): as a join, a generic plan could hash the
+	 * client's whole catalog for every order (3,933 SKUs: 2 ms an order).
+	 */
 	run_plan(&lines_plan,
-			 "SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id, s.sku IS NOT NULL,"
-			 "       coalesce(s.status = 'active' AND s.backorderable, false)"
+			 "SELECT l.line_no, l.sku, l.qty, l.allocated, l.location_id, s.known IS NOT NULL,"
+			 "       coalesce(s.restockable, false)"
 			 "  FROM backorder.order_line l"
-			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id AND s.sku = l.sku"
+			 "  LEFT JOIN LATERAL (SELECT true AS known, k.status = 'active' AND k.backorderable AS restockable"
+			 "                       FROM backorder.sku k WHERE k.client_id = l.client_id AND k.sku = l.sku"
+			 "                      LIMIT 1) s ON true"
 			 " WHERE l.client_id = $1 AND l.order_id = $2 ORDER BY l.line_no",
 			 2, types, values, NULL, 0);
 	o->n_lines = (int) SPI_processed;

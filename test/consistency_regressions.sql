@@ -12,13 +12,16 @@
 --   B11 a transaction that moves stock and places exactly one order still runs complete_only's
 --       completion pass (a one-order intake shortcut once skipped it);
 --   B12 the completion pass over several receipts whose waiting orders name many other stock
---       rows (it overran its array of rows and crashed the backend).
+--       rows (it overran its array of rows and crashed the backend);
+--   B13 ledger rows have no foreign key to their stock row (the ledger trigger locks or creates
+--       it first): check_invariants reports a ledger row whose stock row is gone, even when its
+--       deltas add up to 0.
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(22);
+SELECT plan(26);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -203,6 +206,26 @@ SELECT is((SELECT string_agg(format('%s %s %s/%s', o.order_id, o.status, s.on_ha
           'O1 needs_review 1/0, O2 needs_review 1/0', 'B12: both held, their units free');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb12'$$,
                 'B12: invariants hold after the pass');
+
+-- B13.  The stock row is removed behind the engine's back (replica mode skips the guard).
+INSERT INTO backorder.client (client_id) VALUES ('kb13');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb13', 'A');
+SELECT backorder.receive('kb13', 'A', 'kb_w1', 5) \g /dev/null
+SELECT backorder.adjust('kb13', 'A', 'kb_w1', -5, 'damaged') \g /dev/null
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb13'$$,
+                'B13: invariants hold with the stock row there');
+SELECT throws_ok($$INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, reason)
+                   VALUES ('kb13', 'NOPE', 'kb_w1', 'adjustment', 1, 'found')$$,
+                 '23503', 'SKU "NOPE" of client "kb13" is not in the catalog',
+                 'B13: a movement of a SKU missing from the catalog is still refused');
+SELECT throws_ok('TRUNCATE backorder.stock', '0A000', 'backorder.stock cannot be truncated',
+                 'B13: stock rows cannot be truncated away from their ledger rows');
+SET LOCAL session_replication_role = replica;
+DELETE FROM backorder.stock WHERE client_id = 'kb13';
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT invariant, object, detail FROM backorder.check_invariants() WHERE client_id = 'kb13'$$,
+                  $$VALUES (6, 'A@kb_w1', 'no stock row, ledger sum 0')$$,
+                  'B13: a ledger row without its stock row is reported');
 
 SELECT * FROM finish();
 ROLLBACK;

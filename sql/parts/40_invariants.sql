@@ -90,12 +90,13 @@ AS $$
     UNION ALL
     -- 6. on_hand is the sum of the ledger's deltas
     SELECT 6, coalesce(s.client_id, m.client_id), coalesce(s.sku, m.sku) || '@' || coalesce(s.location_id, m.location_id),
-           format('on_hand %s, ledger sum %s', coalesce(s.on_hand, 0), coalesce(m.total, 0))
+           CASE WHEN s.client_id IS NULL THEN format('no stock row, ledger sum %s', m.total)
+                ELSE format('on_hand %s, ledger sum %s', s.on_hand, coalesce(m.total, 0)) END
       FROM backorder.stock s
       FULL JOIN (SELECT sm.client_id, sm.sku, sm.location_id, sum(sm.delta) AS total
                    FROM backorder.stock_movement sm GROUP BY 1, 2, 3) m
         ON m.client_id = s.client_id AND m.sku = s.sku AND m.location_id = s.location_id
-     WHERE coalesce(s.on_hand, 0) <> coalesce(m.total, 0)
+     WHERE s.client_id IS NULL OR coalesce(s.on_hand, 0) <> coalesce(m.total, 0)
     UNION ALL
     -- 7. every hold was opened by exactly one event, and closed by exactly one if closed;
     --    every shipped or cancelled order has exactly one such event

@@ -55,7 +55,7 @@ SELECT * FROM pg_temp.state();
 -- 3.
 -- (the ledger refuses TRUNCATE unless its triggers are off)
 SET session_replication_role = replica;
-TRUNCATE backorder.stock, backorder.stock_movement, backorder.orders, backorder.demand_summary CASCADE;
+TRUNCATE backorder.stock, backorder.stock_movement, backorder.orders, backorder.order_line, backorder.demand_summary CASCADE;
 RESET session_replication_role;
 SELECT pg_temp.place('o4');
 SELECT * FROM pg_temp.state();

@@ -84,6 +84,25 @@ typedef struct Contribution
  */
 static pg_tz *zone = NULL;
 static LocalTransactionId zone_lxid = InvalidLocalTransactionId;
+static SubTransactionId zone_subid = InvalidSubTransactionId;	/* where it was read */
+
+/*
+ * A subtransaction that read the zone may have changed it first
+ * (set_demand_time_zone in a savepoint): rolled back, the row it read is gone.
+ */
+static void
+zone_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && zone != NULL && zone_subid >= mySubid)
+		zone = NULL;
+}
+
+void
+demand_summary_init(void)
+{
+	RegisterSubXactCallback(zone_subxact_callback, NULL);
+}
 
 static pg_tz *
 summary_zone(void)
@@ -105,6 +124,7 @@ summary_zone(void)
 				 errmsg("time zone \"%s\" of the demand summary is not recognized", name),
 				 errhint("Set a known zone with SELECT backorder.set_demand_time_zone('Europe/Berlin'), say.")));
 	zone_lxid = MyProc->lxid;
+	zone_subid = GetCurrentSubTransactionId();
 	return zone;
 }
 

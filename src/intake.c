@@ -52,6 +52,13 @@ typedef struct DirtyOrder
 static HTAB *dirty_orders = NULL;
 static List *freed_keys = NIL;
 
+/*
+ * No entry is dirty: set when an evaluation left none so, cleared by every
+ * write and subtransaction abort.  Most of a transaction's deferred events
+ * (one per line) fire after its evaluation; they return at once.
+ */
+static bool all_clean = false;
+
 static void
 order_key(char *buf, const char *client_id, const char *order_id)
 {
@@ -101,6 +108,7 @@ intake_xact_callback(XactEvent event, void *arg)
 	{
 		dirty_orders = NULL;	/* memory goes with TopTransactionContext */
 		freed_keys = NIL;
+		all_clean = false;
 	}
 }
 
@@ -120,6 +128,7 @@ intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 	if (event != SUBXACT_EVENT_ABORT_SUB || dirty_orders == NULL)
 		return;
+	all_clean = false;
 	hash_seq_init(&seq, dirty_orders);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
@@ -191,6 +200,7 @@ intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write)
 		entry->inserts_only = true;
 	}
 	entry->dirty = true;
+	all_clean = false;
 	if (write == DIRTY_EDIT)
 		entry->inserts_only = false;
 	if (write == DIRTY_ORDER_INSERT)
@@ -789,8 +799,9 @@ evaluate_dirty_orders(void *arg)
 			evaluate_dirty_order(SPI_getvalue(sorted->vals[r], sorted->tupdesc, 1),
 								 SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2));
 	}
+	all_clean = !intake_pending();
 	/* complete_only's completion pass waited for the intake (deferred_settle.c). */
-	if (completion_pass_pending() && !intake_pending())
+	if (completion_pass_pending() && all_clean)
 		request_completion_pass();
 }
 
@@ -820,6 +831,8 @@ backorder_intake(PG_FUNCTION_ARGS)
 		elog(ERROR, "backorder.intake: not called by trigger manager");
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		elog(ERROR, "backorder.intake: must be fired AFTER ... FOR EACH ROW");
+	if (all_clean)
+		return PointerGetDatum(NULL);
 
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	tupdesc = trigdata->tg_relation->rd_att;

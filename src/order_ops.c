@@ -310,7 +310,10 @@ ship_work(void *arg)
 	 */
 	values[0] = text_datum(op->client_id);
 	values[1] = text_array_datum(ready, n_ready);
-	run_batch_plan(move_plan, n_ready,
+	writing_shipments = true;
+	PG_TRY();
+	{
+		run_batch_plan(move_plan, n_ready,
 				   "WITH m AS ("
 				   "  INSERT INTO backorder.stock_movement"
 				   "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
@@ -324,6 +327,12 @@ ship_work(void *arg)
 				   "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
 				   " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
 				   2, types, values, NULL, 0);
+	}
+	PG_FINALLY();
+	{
+		writing_shipments = false;
+	}
+	PG_END_TRY();
 	run_batch_plan(done_plan, n_ready,
 				   "WITH l AS (UPDATE backorder.order_line SET shipped = allocated, allocated = 0, waiting = false"
 				   "            WHERE client_id = $1 AND order_id = ANY ($2))"

@@ -87,6 +87,7 @@ _PG_init(void)
 	stock_known_init();
 	queue_init();
 	intake_init();
+	demand_summary_init();
 	deferred_settle_init();
 }
 

@@ -58,6 +58,12 @@ typedef struct StockKey
  */
 extern int	engine_depth;
 
+/*
+ * True while ship_orders' statement writes its shipment rows (order_ops.c):
+ * the ledger trigger then only records each row's delta.
+ */
+extern bool writing_shipments;
+
 typedef void (*EngineFn) (void *arg);
 
 /*
@@ -194,6 +200,7 @@ extern void deferred_settle_after_operation(void);
 
 /* ---- intake.c ---- */
 extern void intake_init(void);
+extern void demand_summary_init(void);
 extern void demand_summary_batched(EngineFn fn, void *arg);
 extern void demand_summary_flush(void);
 /* What an app wrote: the order row, a line, or an edit (UPDATE or DELETE of a line). */

@@ -71,12 +71,6 @@ notify_payload(const char *payload)
 	Async_Notify("backorder_events", payload);
 }
 
-static void
-notify_event(void)
-{
-	notify_payload(spi_text(0, 1));
-}
-
 /* Appends `"key": [ids]` to a JSON object under construction. */
 static void
 append_id_list(StringInfo buf, const char *key, const int64 *ids, int n)
@@ -162,21 +156,26 @@ close_hold(int64 hold_id)
 
 /*
  * The intake of a new order: it has no holds yet and its lines were just read
- * by the caller, who says which inventory holds they need.  Sets the status
- * and writes "placed" in one statement, then "held" if it is held.
+ * by the caller, who says which inventory holds they need.  Opens them, then
+ * sets the status and writes "placed" (and "held", naming the holds) in one
+ * statement.
  */
 void
 settle_new_order(const char *client_id, const char *order_id, const bool *needed,
 				 const char *placed_detail)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	static const Oid types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	int64		opened[MAX_REASONS];
 	char	   *reasons[MAX_REASONS];
 	int			n_opened = 0,
 				i;
 	const char *status;
-	Datum		values[4];
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', 'n'};
+	SPITupleTable *payloads;
+	uint64		n_payloads,
+				r;
 
 	for (i = 0; i < MAX_REASONS; i++)
 		if (needed[i])
@@ -190,6 +189,13 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 	values[1] = text_datum(order_id);
 	values[2] = text_datum(status);
 	values[3] = text_datum(psprintf("{%s}", placed_detail));
+	if (n_opened > 0)
+	{
+		SettleInput none = {0};
+
+		values[4] = text_datum(event_detail(&none, opened, n_opened, NULL, 0, reasons, n_opened));
+		nulls[4] = ' ';
+	}
 	run_plan(&plan,
 			 "WITH o AS ("
 			 "  UPDATE backorder.orders SET status = $3,"
@@ -197,17 +203,16 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 			 "         ready_at = CASE WHEN $3 = 'ready' THEN backorder.now() END"
 			 "   WHERE client_id = $1 AND order_id = $2)"
 			 "INSERT INTO backorder.order_event (client_id, order_id, event, status, created_at, detail)"
-			 " VALUES ($1, $2, 'placed', $3, backorder.now(), $4::jsonb)" EVENT_PAYLOAD,
-			 4, types, values, NULL, 1);
-	notify_event();
+			 " SELECT $1, $2, e.event, $3, backorder.now(), e.detail::jsonb"
+			 "   FROM (VALUES (1, 'placed', $4), (2, 'held', $5)) AS e(n, event, detail)"
+			 "  WHERE e.detail IS NOT NULL ORDER BY e.n" EVENT_PAYLOAD,
+			 5, types, values, nulls, 0);
+	payloads = SPI_tuptable;
+	n_payloads = SPI_processed;
+	for (r = 0; r < n_payloads; r++)
+		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
 	if (n_opened > 0)
-	{
-		SettleInput none = {0};
-
-		write_event(client_id, order_id, "held", status,
-					event_detail(&none, opened, n_opened, NULL, 0, reasons, n_opened));
 		split_rules_after_settle(client_id, order_id);
-	}
 }
 
 /* One event to write: settle_orders() collects them and inserts them in one statement. */
@@ -366,24 +371,26 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 
 	/*
 	 * Status and the inventory holds the lines call for (see invariant 4).
-	 * Only short lines can call for one, so only their SKUs are looked up: a
+	 * Only short lines can call for one, so only their SKUs are looked up (a
 	 * line allocated in full is placed at a warehouse, and its SKU is in the
-	 * catalog (a SKU with stock rows cannot be deleted).  The test sits in the
-	 * index condition: as a join filter it would run after the probe.
+	 * catalog: a SKU with stock rows cannot be deleted).  Each order's lines
+	 * are summed on their own (no sort of all the orders' lines), and the
+	 * LIMIT keeps the catalog lookup one probe per short line.
 	 */
 	run_batch_plan(facts_plan, n,
-			 "SELECT t.i::int, o.status,"
-			 "       coalesce(bool_or(l.allocated < l.qty AND (s.sku IS NULL OR l.location_id IS NULL)), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
-			 "                        AND NOT (s.status = 'active' AND s.backorderable)), false),"
-			 "       coalesce(bool_or(s.sku IS NOT NULL AND l.location_id IS NOT NULL AND l.allocated < l.qty"
-			 "                        AND s.status = 'active' AND s.backorderable), false)"
+			 "SELECT t.i::int, o.status, coalesce(f.unplaced, false),"
+			 "       coalesce(f.not_restockable, false), coalesce(f.restockable, false)"
 			 "  FROM unnest($1, $2) WITH ORDINALITY AS t(client_id, order_id, i)"
 			 "  JOIN backorder.orders o ON o.client_id = t.client_id AND o.order_id = t.order_id"
-			 "  LEFT JOIN backorder.order_line l ON l.client_id = t.client_id AND l.order_id = t.order_id"
-			 "  LEFT JOIN backorder.sku s ON s.client_id = l.client_id"
-			 "        AND s.sku = CASE WHEN l.allocated < l.qty THEN l.sku END"
-			 " GROUP BY t.i, o.status",
+			 "  CROSS JOIN LATERAL ("
+			 "    SELECT bool_or(s.known IS NULL OR l.location_id IS NULL) AS unplaced,"
+			 "           bool_or(s.known AND l.location_id IS NOT NULL AND NOT s.restockable) AS not_restockable,"
+			 "           bool_or(s.known AND l.location_id IS NOT NULL AND s.restockable) AS restockable"
+			 "      FROM backorder.order_line l"
+			 "      LEFT JOIN LATERAL (SELECT true AS known, k.status = 'active' AND k.backorderable AS restockable"
+			 "                           FROM backorder.sku k WHERE k.client_id = l.client_id AND k.sku = l.sku"
+			 "                          LIMIT 1) s ON true"
+			 "     WHERE l.client_id = t.client_id AND l.order_id = t.order_id AND l.allocated < l.qty) f",
 			 2, pair_types, pair, NULL, 0);
 	for (r = 0; r < SPI_processed; r++)
 	{

@@ -15,13 +15,17 @@
 --       rows (it overran its array of rows and crashed the backend);
 --   B13 ledger rows have no foreign key to their stock row (the ledger trigger locks or creates
 --       it first): check_invariants reports a ledger row whose stock row is gone, even when its
---       deltas add up to 0.
+--       deltas add up to 0;
+--   B14 the demand summary's time zone, read in a savepoint that changed it, is forgotten when
+--       the savepoint is rolled back (a line placed after it was counted on the wrong day);
+--   B15 order lines have no foreign key to their order (the guard refuses a line of an unknown
+--       order, and orders are never deleted): check_invariants reports a line whose order is gone.
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(26);
+SELECT plan(29);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -226,6 +230,33 @@ SET LOCAL session_replication_role = origin;
 SELECT results_eq($$SELECT invariant, object, detail FROM backorder.check_invariants() WHERE client_id = 'kb13'$$,
                   $$VALUES (6, 'A@kb_w1', 'no stock row, ledger sum 0')$$,
                   'B13: a ledger row without its stock row is reported');
+
+-- B14.  11:00 UTC on 06-01 is 06-02 in Kiritimati (UTC+14); the zone change is rolled back.
+INSERT INTO backorder.client (client_id) VALUES ('kb14');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb14', 'A');
+SAVEPOINT b14;
+SELECT backorder.set_demand_time_zone('Pacific/Kiritimati') \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id) VALUES ('kb14', 'Z1', '2024-06-01 11:00+00', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb14', 'Z1', 1, 'A', 1);
+ROLLBACK TO SAVEPOINT b14;
+INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id) VALUES ('kb14', 'Z2', '2024-06-01 11:00+00', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb14', 'Z2', 1, 'A', 1);
+SELECT results_eq($$SELECT s.block_start + d.i - 1, s.units[d.i] FROM backorder.demand_summary s,
+                          generate_subscripts(s.units, 1) AS d (i)
+                    WHERE s.client_id = 'kb14' AND s.units[d.i] <> 0$$,
+                  $$VALUES (date '2024-06-01', 1)$$,
+                  'B14: the line placed after the rollback counts on its UTC day');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb14' OR invariant = 8$$,
+                'B14: invariants hold (the summary equals the order lines)');
+
+-- B15.  The order is removed behind the engine's back (replica mode skips the guard).
+SET LOCAL session_replication_role = replica;
+DELETE FROM backorder.orders WHERE client_id = 'kb14' AND order_id = 'Z2';
+SET LOCAL session_replication_role = origin;
+SELECT results_eq($$SELECT invariant, object, detail FROM backorder.check_invariants()
+                    WHERE client_id = 'kb14' AND invariant = 3$$,
+                  $$VALUES (3, 'Z2#1', 'allocated 0 of 1, order missing')$$,
+                  'B15: a line whose order is gone is reported');
 
 SELECT * FROM finish();
 ROLLBACK;

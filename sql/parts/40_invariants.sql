@@ -24,12 +24,13 @@ AS $$
      WHERE coalesce(s.allocated, 0) <> coalesce(l.units, 0)
     UNION ALL
     -- 3. 0 <= line.allocated <= qty; shipped and cancelled orders hold nothing; a shipped
-    --    order shipped every unit of every line, and only shipped orders shipped anything
+    --    order shipped every unit of every line, and only shipped orders shipped anything;
+    --    every line's order exists
     SELECT 3, l.client_id, l.order_id || '#' || l.line_no,
-           format('allocated %s of %s, order %s', l.allocated, l.qty, o.status)
+           format('allocated %s of %s, order %s', l.allocated, l.qty, coalesce(o.status, 'missing'))
       FROM backorder.order_line l
-      JOIN backorder.orders o ON o.client_id = l.client_id AND o.order_id = l.order_id
-     WHERE l.allocated < 0 OR l.allocated > l.qty
+      LEFT JOIN backorder.orders o ON o.client_id = l.client_id AND o.order_id = l.order_id
+     WHERE o.order_id IS NULL OR l.allocated < 0 OR l.allocated > l.qty
         OR (o.status IN ('shipped', 'cancelled') AND l.allocated <> 0)
         OR (o.status = 'shipped' AND l.shipped <> l.qty)
         OR (o.status <> 'shipped' AND l.shipped <> 0)

@@ -42,12 +42,20 @@ PG_FUNCTION_INFO_V1(backorder_policy_changed);
 
 #define ORDER_KEY_LEN (64 + 1 + 128 + 1)
 
+/* Units that moved on one of an order's lines at one stock row. */
+typedef struct TouchedChange
+{
+	SubTransactionId subid;		/* where it was noted: gone if that aborts */
+	int64		units;			/* negative: taken back */
+	char	   *json;			/* the event's JSON array member */
+} TouchedChange;
+
 typedef struct TouchedOrder
 {
 	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
-	bool		moved;			/* units moved (false: only its holds may change) */
-	bool		deallocated;	/* units were taken back */
-	StringInfoData changes;		/* JSON array members: what changed at which stock row */
+	int			n_changes;		/* none: only its holds may change */
+	int			max_changes;
+	TouchedChange *changes;		/* in TopTransactionContext */
 } TouchedOrder;
 
 /* Per-transaction state in TopTransactionContext; reset at transaction end. */
@@ -70,17 +78,33 @@ settle_xact_callback(XactEvent event, void *arg)
 
 /*
  * A request row inserted in an aborted subtransaction is gone with its
- * trigger event: ask again next time.  Touched entries stay; settling an
- * order that did not change writes nothing.
+ * trigger event: ask again next time.  The changes noted in it are gone
+ * with the writes they describe (the events must not name them); touched
+ * entries stay, and settling an order that did not change writes nothing.
  */
 static void
 settle_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
+	HASH_SEQ_STATUS seq;
+	TouchedOrder *entry;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	settle_requested = false;
+	pass_after_operation = false;
+	if (touched == NULL)
+		return;
+	hash_seq_init(&seq, touched);
+	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		settle_requested = false;
-		pass_after_operation = false;
+		int			kept = 0,
+					i;
+
+		for (i = 0; i < entry->n_changes; i++)
+			if (entry->changes[i].subid < mySubid)
+				entry->changes[kept++] = entry->changes[i];
+		entry->n_changes = kept;
 	}
 }
 
@@ -132,12 +156,9 @@ touched_entry(const char *client_id, const char *order_id)
 	entry = hash_search(touched, hkey, HASH_ENTER, &found);
 	if (!found)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-
-		entry->moved = false;
-		entry->deallocated = false;
-		initStringInfo(&entry->changes);
-		MemoryContextSwitchTo(old);
+		entry->n_changes = 0;
+		entry->max_changes = 0;
+		entry->changes = NULL;
 	}
 	return entry;
 }
@@ -146,19 +167,28 @@ void
 note_touched(const StockKey *key, const char *order_id, int64 units)
 {
 	TouchedOrder *entry = touched_entry(key->client_id, order_id);
+	TouchedChange *change;
+	StringInfoData json;
 	MemoryContext old;
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	entry->moved = true;
-	if (units < 0)
-		entry->deallocated = true;
-	if (entry->changes.len > 0)
-		appendStringInfoString(&entry->changes, ", ");
-	appendStringInfoString(&entry->changes, "{\"sku\": ");
-	escape_json(&entry->changes, key->sku);
-	appendStringInfoString(&entry->changes, ", \"location_id\": ");
-	escape_json(&entry->changes, key->location_id);
-	appendStringInfo(&entry->changes, ", \"units\": " INT64_FORMAT "}", units);
+	if (entry->n_changes == entry->max_changes)
+	{
+		entry->max_changes = entry->max_changes ? entry->max_changes * 2 : 4;
+		entry->changes = entry->changes
+			? repalloc(entry->changes, sizeof(TouchedChange) * entry->max_changes)
+			: palloc(sizeof(TouchedChange) * entry->max_changes);
+	}
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"sku\": ");
+	escape_json(&json, key->sku);
+	appendStringInfoString(&json, ", \"location_id\": ");
+	escape_json(&json, key->location_id);
+	appendStringInfo(&json, ", \"units\": " INT64_FORMAT "}", units);
+	change = &entry->changes[entry->n_changes++];
+	change->subid = GetCurrentSubTransactionId();
+	change->units = units;
+	change->json = json.data;
 	MemoryContextSwitchTo(old);
 
 	request_settle();
@@ -167,15 +197,27 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 static void
 settle_input(SettleInput *in, TouchedOrder *entry)
 {
+	StringInfoData detail;
+	bool		deallocated = false;
+	int			i;
+
 	/* Where nothing moved, only holds can change: no allocation event. */
-	if (entry == NULL || !entry->moved)
+	if (entry == NULL || entry->n_changes == 0)
 	{
 		in->cause = SETTLE_HOLD_CHANGE;
 		in->detail = NULL;
 		return;
 	}
-	in->cause = entry->deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
-	in->detail = psprintf("\"changes\": [%s]", entry->changes.data);
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "\"changes\": [");
+	for (i = 0; i < entry->n_changes; i++)
+	{
+		appendStringInfo(&detail, "%s%s", i ? ", " : "", entry->changes[i].json);
+		deallocated |= entry->changes[i].units < 0;
+	}
+	appendStringInfoChar(&detail, ']');
+	in->cause = deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
+	in->detail = detail.data;
 }
 
 /*

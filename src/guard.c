@@ -549,13 +549,15 @@ backorder_guard_statement(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
 		const char *table = RelationGetRelationName(td->tg_relation);
+		const char *why = strcmp(table, "stock") == 0 ?
+			"Stock rows are the sums of the ledger, which is insert-only" :
+			strcmp(table, "orders") == 0 ? "Orders are cancelled, never removed" :
+			"The ledger is insert-only";
 
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("backorder.%s cannot be truncated", table),
-				 strcmp(table, "stock") == 0 ?
-				 errhint("Stock rows are the sums of the ledger, which is insert-only; DROP EXTENSION removes all of pg_backorder's data.") :
-				 errhint("The ledger is insert-only; DROP EXTENSION removes all of pg_backorder's data.")));
+				 errhint("%s; DROP EXTENSION removes all of pg_backorder's data.", why)));
 	}
 	if (engine_depth == 0)
 		edit_lock_exclusive();

@@ -71,6 +71,18 @@ notify_payload(const char *payload)
 	Async_Notify("backorder_events", payload);
 }
 
+/* Sends the events the last statement wrote, in the order it returned their payloads. */
+static void
+notify_returned_events(void)
+{
+	SPITupleTable *payloads = SPI_tuptable;
+	uint64		n = SPI_processed,
+				r;
+
+	for (r = 0; r < n; r++)
+		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+}
+
 /* Appends `"key": [ids]` to a JSON object under construction. */
 static void
 append_id_list(StringInfo buf, const char *key, const int64 *ids, int n)
@@ -173,9 +185,6 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 	const char *status;
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', 'n'};
-	SPITupleTable *payloads;
-	uint64		n_payloads,
-				r;
 
 	for (i = 0; i < MAX_REASONS; i++)
 		if (needed[i])
@@ -207,10 +216,7 @@ settle_new_order(const char *client_id, const char *order_id, const bool *needed
 			 "   FROM (VALUES (1, 'placed', $4), (2, 'held', $5)) AS e(n, event, detail)"
 			 "  WHERE e.detail IS NOT NULL ORDER BY e.n" EVENT_PAYLOAD,
 			 5, types, values, nulls, 0);
-	payloads = SPI_tuptable;
-	n_payloads = SPI_processed;
-	for (r = 0; r < n_payloads; r++)
-		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+	notify_returned_events();
 	if (n_opened > 0)
 		split_rules_after_settle(client_id, order_id);
 }
@@ -267,9 +273,6 @@ insert_events(EventBatch *ev)
 	static SPIPlanPtr plan[2];
 	static const Oid types[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum		v[5];
-	SPITupleTable *payloads;
-	uint64		n_payloads,
-				r;
 
 	if (ev->n == 0)
 		return;
@@ -284,10 +287,7 @@ insert_events(EventBatch *ev)
 				   "   FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY AS e(client_id, order_id, event, status, detail, i)"
 				   "  ORDER BY i" EVENT_PAYLOAD,
 				   5, types, v, NULL, 0);
-	payloads = SPI_tuptable;
-	n_payloads = SPI_processed;
-	for (r = 0; r < n_payloads; r++)
-		notify_payload(SPI_getvalue(payloads->vals[r], payloads->tupdesc, 1));
+	notify_returned_events();
 }
 
 /* One event of an order, written and sent like a batch's. */

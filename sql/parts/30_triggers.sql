@@ -15,8 +15,11 @@ CREATE TRIGGER guard BEFORE UPDATE OR DELETE ON backorder.stock_movement
     FOR EACH ROW EXECUTE FUNCTION backorder.guard_row();
 CREATE TRIGGER guard_truncate BEFORE TRUNCATE ON backorder.stock_movement
     FOR EACH STATEMENT EXECUTE FUNCTION backorder.guard_statement();
--- Stock rows are never removed: every ledger row has its stock row (10_tables.sql).
+-- Stock rows and orders are never removed: every ledger row has its stock row, every line its
+-- order (10_tables.sql: no foreign keys say so).
 CREATE TRIGGER guard_truncate BEFORE TRUNCATE ON backorder.stock
+    FOR EACH STATEMENT EXECUTE FUNCTION backorder.guard_statement();
+CREATE TRIGGER guard_truncate BEFORE TRUNCATE ON backorder.orders
     FOR EACH STATEMENT EXECUTE FUNCTION backorder.guard_statement();
 
 -- A new priority or placed_at moves the order's waiting lines in the queue.

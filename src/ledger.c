@@ -28,7 +28,17 @@
 
 PG_FUNCTION_INFO_V1(backorder_ledger);
 
-bool		writing_shipments = false;
+int			shipment_rows_depth = -1;
+
+/* pg_trigger_depth(): how many triggers are running, this one included. */
+int
+trigger_depth(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(pg_trigger_depth(fcinfo));
+}
 
 /* Largest quantity one movement may carry: far above any real shipment, far below overflow. */
 
@@ -40,7 +50,7 @@ typedef struct Movement
 	char	   *reason;
 	char	   *order_id;		/* the order a shipment or return belongs to, if named */
 	int64		movement_id;	/* the row's id (the identity's, unless the app gave one) */
-	bool		from_engine;	/* written by ship_order, not by an app */
+	bool		from_engine;	/* written by ship_orders' own statement, not by an app */
 	int64		delta;			/* out: applied to on_hand */
 } Movement;
 
@@ -251,7 +261,7 @@ backorder_ledger(PG_FUNCTION_ARGS)
 	tupdesc = td->tg_relation->rd_att;
 	tuple = td->tg_trigtuple;
 	m.kind = tuple_text(tuple, tupdesc, "kind");
-	m.from_engine = engine_depth > 0;
+	m.from_engine = shipment_rows_depth >= 0 && trigger_depth() == shipment_rows_depth;
 
 	/*
 	 * Only ship_order writes shipments (validate_movement): one per line of a
@@ -262,7 +272,7 @@ backorder_ledger(PG_FUNCTION_ARGS)
 	 * without reading the rest of it (a day's wave writes thousands).  Rows
 	 * written by anything else on the way (an app's trigger) are checked.
 	 */
-	if (writing_shipments && m.kind != NULL && strcmp(m.kind, "shipment") == 0 &&
+	if (m.from_engine && m.kind != NULL && strcmp(m.kind, "shipment") == 0 &&
 		tuple_int64(tuple, tupdesc, "qty", &m.qty))
 		return PointerGetDatum(with_delta(tuple, tupdesc, m.qty));
 

@@ -244,6 +244,7 @@ ship_work(void *arg)
 				n_shipped = 0,
 				n_refused = 0,
 				first_refused = -1,
+				saved_depth,
 				i;
 	StringInfoData shipped_list,
 				refused_list;
@@ -310,7 +311,8 @@ ship_work(void *arg)
 	 */
 	values[0] = text_datum(op->client_id);
 	values[1] = text_array_datum(ready, n_ready);
-	writing_shipments = true;
+	saved_depth = shipment_rows_depth;
+	shipment_rows_depth = trigger_depth() + 1;
 	PG_TRY();
 	{
 		run_batch_plan(move_plan, n_ready,
@@ -330,7 +332,7 @@ ship_work(void *arg)
 	}
 	PG_FINALLY();
 	{
-		writing_shipments = false;
+		shipment_rows_depth = saved_depth;
 	}
 	PG_END_TRY();
 	run_batch_plan(done_plan, n_ready,

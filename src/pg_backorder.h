@@ -59,10 +59,13 @@ typedef struct StockKey
 extern int	engine_depth;
 
 /*
- * True while ship_orders' statement writes its shipment rows (order_ops.c):
- * the ledger trigger then only records each row's delta.
+ * While ship_orders' statement writes its shipment rows (order_ops.c): the
+ * trigger depth at which the ledger trigger sees them (it only records their
+ * deltas); -1 otherwise.  A shipment seen at any other depth (written by an
+ * app's trigger meanwhile) is refused like any hand-written one.
  */
-extern bool writing_shipments;
+extern int	shipment_rows_depth;
+extern int	trigger_depth(void);
 
 typedef void (*EngineFn) (void *arg);
 

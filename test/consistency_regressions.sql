@@ -22,13 +22,15 @@
 --       order, and orders are never deleted): check_invariants reports a line whose order is gone,
 --       and orders cannot be truncated (TRUNCATE ... CASCADE would leave their lines);
 --   B16 units that moved in a savepoint rolled back are not named by the events of the commit
---       (an order that gained nothing got an 'allocated' event; found by a fresh-user trial).
+--       (an order that gained nothing got an 'allocated' event; found by a fresh-user trial);
+--   B17 a shipment row written by an app's trigger while ship_orders writes its own is refused
+--       like any hand-written one (it was recorded and never applied to stock).
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(32);
+SELECT plan(35);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -282,6 +284,30 @@ SELECT results_eq($$SELECT order_id, event, detail -> 'changes' FROM backorder.o
                   'B16: one event, PA released by the unit that stayed; nothing for PB');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb16'$$,
                 'B16: invariants hold');
+
+-- B17.
+INSERT INTO backorder.client (client_id) VALUES ('kb17');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb17', 'A'), ('kb17', 'B');
+SELECT backorder.receive('kb17', s, 'kb_w1', 5) FROM unnest('{A,B}'::text[]) s \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb17', 'W1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb17', 'W1', 1, 'A', 1);
+CREATE FUNCTION public.kb17_sneak() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF NEW.client_id = 'kb17' AND NEW.kind = 'shipment' AND NEW.sku = 'A' THEN
+        INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty)
+        VALUES ('kb17', 'B', 'kb_w1', 'shipment', -1);
+    END IF;
+    RETURN NEW;
+END $f$;
+CREATE TRIGGER zz_kb17_sneak AFTER INSERT ON backorder.stock_movement
+    FOR EACH ROW EXECUTE FUNCTION public.kb17_sneak();
+SELECT throws_ok($$SELECT backorder.ship_orders('kb17', ARRAY['W1'])$$, '428C9',
+                 'shipment movements are written by backorder.ship_order()',
+                 'B17: a shipment written by an app''s trigger during a wave is refused');
+DROP TRIGGER zz_kb17_sneak ON backorder.stock_movement;
+SELECT is(backorder.ship_orders('kb17', ARRAY['W1']), 1, 'B17: without that trigger the wave ships');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb17'$$,
+                'B17: invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

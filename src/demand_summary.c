@@ -104,13 +104,20 @@ demand_summary_init(void)
 	RegisterSubXactCallback(zone_subxact_callback, NULL);
 }
 
+/* The zone was read in this transaction and is still valid: summary_zone() runs no statement. */
+static bool
+zone_cached(void)
+{
+	return zone != NULL && zone_lxid == MyProc->lxid;
+}
+
 static pg_tz *
 summary_zone(void)
 {
 	static SPIPlanPtr plan = NULL;
 	char	   *name;
 
-	if (zone != NULL && zone_lxid == MyProc->lxid)
+	if (zone_cached())
 		return zone;
 	/* the table itself, not demand_time_zone(): a SQL function is planned at every call */
 	run_plan(&plan, "SELECT z.time_zone FROM backorder.demand_summary_zone z", 0, NULL, NULL, NULL, 1);
@@ -576,22 +583,6 @@ line_change_work(void *arg)
 }
 
 /*
- * Whether the change goes into the running batch without a statement: the
- * batch is this subtransaction's, the zone is read, and the keys fit.  Then
- * no SPI connection is needed (one per row cost more than the rest: the
- * engine's own UPDATE of an order's lines fires this once per line).
- */
-static bool
-batched_in_memory(TriggerData *td, LineChange *ch)
-{
-	if (!batch_open() || zone == NULL || zone_lxid != MyProc->lxid)
-		return false;
-	read_line_change(td, ch);
-	return (!ch->old_c.counts || fits_pending_key(ch->client_id, &ch->old_c)) &&
-		(!ch->new_c.counts || fits_pending_key(ch->client_id, &ch->new_c));
-}
-
-/*
  * backorder.demand_summary() — AFTER INSERT/UPDATE/DELETE ... FOR EACH ROW on
  * order_line (the WHEN clauses pass only contribution changes).
  */
@@ -606,10 +597,24 @@ backorder_demand_summary(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "backorder.demand_summary: must be fired AFTER ... FOR EACH ROW");
 
-	if (batched_in_memory(td, &ch))
+	/*
+	 * Inside a batch of this subtransaction, with the zone read, reading the
+	 * change runs no statement, and adding it to the batch needs none unless
+	 * a key is too long for it: then no SPI connection is made (one per row
+	 * cost more than the rest, and the engine's own UPDATE of an order's
+	 * lines fires this once per line).
+	 */
+	if (!batch_open() || !zone_cached())
+	{
+		engine_run(line_change_work, td);
+		return PointerGetDatum(NULL);
+	}
+	read_line_change(td, &ch);
+	if ((!ch.old_c.counts || fits_pending_key(ch.client_id, &ch.old_c)) &&
+		(!ch.new_c.counts || fits_pending_key(ch.client_id, &ch.new_c)))
 		apply_line_change(&ch);
 	else
-		engine_run(line_change_work, td);
+		engine_run(apply_line_change, &ch);
 	return PointerGetDatum(NULL);
 }
 

@@ -316,19 +316,19 @@ ship_work(void *arg)
 	PG_TRY();
 	{
 		run_batch_plan(move_plan, n_ready,
-				   "WITH m AS ("
-				   "  INSERT INTO backorder.stock_movement"
-				   "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
-				   "  SELECT l.client_id, l.sku, l.location_id, 'shipment', -l.allocated, 0, l.order_id, l.order_id"
-				   "    FROM unnest($2) WITH ORDINALITY AS r(order_id, i)"
-				   "    JOIN backorder.order_line l ON l.client_id = $1 AND l.order_id = r.order_id"
-				   "   ORDER BY r.i, l.line_no"
-				   "  RETURNING sku, location_id, delta)"
-				   "UPDATE backorder.stock s SET on_hand = s.on_hand + d.delta, allocated = s.allocated + d.delta,"
-				   "       updated_at = backorder.now()"
-				   "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
-				   " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
-				   2, types, values, NULL, 0);
+					   "WITH m AS ("
+					   "  INSERT INTO backorder.stock_movement"
+					   "   (client_id, sku, location_id, kind, qty, delta, reference, order_id)"
+					   "  SELECT l.client_id, l.sku, l.location_id, 'shipment', -l.allocated, 0, l.order_id, l.order_id"
+					   "    FROM unnest($2) WITH ORDINALITY AS r(order_id, i)"
+					   "    JOIN backorder.order_line l ON l.client_id = $1 AND l.order_id = r.order_id"
+					   "   ORDER BY r.i, l.line_no"
+					   "  RETURNING sku, location_id, delta)"
+					   "UPDATE backorder.stock s SET on_hand = s.on_hand + d.delta, allocated = s.allocated + d.delta,"
+					   "       updated_at = backorder.now()"
+					   "  FROM (SELECT sku, location_id, sum(delta) AS delta FROM m GROUP BY sku, location_id) d"
+					   " WHERE s.client_id = $1 AND s.sku = d.sku AND s.location_id = d.location_id",
+					   2, types, values, NULL, 0);
 	}
 	PG_FINALLY();
 	{

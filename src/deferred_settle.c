@@ -42,17 +42,27 @@ PG_FUNCTION_INFO_V1(backorder_policy_changed);
 
 #define ORDER_KEY_LEN (64 + 1 + 128 + 1)
 
-/* Units that moved on one of an order's lines at one stock row. */
+/*
+ * Units that moved on one of an order's lines at one stock row.  Settling
+ * reports it in an event; if the subtransaction that settled aborts, the
+ * event is gone and the change is reported again by the next settle.
+ */
 typedef struct TouchedChange
 {
 	SubTransactionId subid;		/* where it was noted: gone if that aborts */
+	SubTransactionId reported_in;	/* where an event named it; Invalid: not yet */
 	int64		units;			/* negative: taken back */
 	char	   *json;			/* the event's JSON array member */
 } TouchedChange;
 
+/*
+ * An order the transaction touched.  Entries stay until the transaction ends:
+ * an order settled in a subtransaction that aborts must be settled again.
+ */
 typedef struct TouchedOrder
 {
 	char		key[ORDER_KEY_LEN]; /* client_id \x1f order_id */
+	SubTransactionId settled_in;	/* Invalid: to be settled */
 	int			n_changes;		/* none: only its holds may change */
 	int			max_changes;
 	TouchedChange *changes;		/* in TopTransactionContext */
@@ -79,8 +89,10 @@ settle_xact_callback(XactEvent event, void *arg)
 /*
  * A request row inserted in an aborted subtransaction is gone with its
  * trigger event: ask again next time.  The changes noted in it are gone
- * with the writes they describe (the events must not name them); touched
- * entries stay, and settling an order that did not change writes nothing.
+ * with the writes they describe (the events must not name them).  What it
+ * settled is undone with it: those orders are to be settled again, with the
+ * changes its events had named (a request from before it is still there, and
+ * PostgreSQL fires again a deferred trigger event that fired in it).
  */
 static void
 settle_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -103,8 +115,14 @@ settle_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 		for (i = 0; i < entry->n_changes; i++)
 			if (entry->changes[i].subid < mySubid)
+			{
+				if (entry->changes[i].reported_in >= mySubid)
+					entry->changes[i].reported_in = InvalidSubTransactionId;
 				entry->changes[kept++] = entry->changes[i];
+			}
 		entry->n_changes = kept;
+		if (entry->settled_in >= mySubid)
+			entry->settled_in = InvalidSubTransactionId;
 	}
 }
 
@@ -160,6 +178,7 @@ touched_entry(const char *client_id, const char *order_id)
 		entry->max_changes = 0;
 		entry->changes = NULL;
 	}
+	entry->settled_in = InvalidSubTransactionId;
 	return entry;
 }
 
@@ -187,6 +206,7 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 	appendStringInfo(&json, ", \"units\": " INT64_FORMAT "}", units);
 	change = &entry->changes[entry->n_changes++];
 	change->subid = GetCurrentSubTransactionId();
+	change->reported_in = InvalidSubTransactionId;
 	change->units = units;
 	change->json = json.data;
 	MemoryContextSwitchTo(old);
@@ -194,28 +214,40 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 	request_settle();
 }
 
+/*
+ * The settle input of an entry about to be settled (NULL: not touched): the
+ * changes no event has named yet.  Marks the entry settled and those changes
+ * reported, in the current subtransaction.
+ */
 static void
 settle_input(SettleInput *in, TouchedOrder *entry)
 {
 	StringInfoData detail;
 	bool		deallocated = false;
-	int			i;
+	int			n = 0,
+				i;
 
-	/* Where nothing moved, only holds can change: no allocation event. */
-	if (entry == NULL || entry->n_changes == 0)
-	{
-		in->cause = SETTLE_HOLD_CHANGE;
-		in->detail = NULL;
+	in->cause = SETTLE_HOLD_CHANGE;
+	in->detail = NULL;
+	if (entry == NULL)
 		return;
-	}
+	entry->settled_in = GetCurrentSubTransactionId();
 	initStringInfo(&detail);
 	appendStringInfoString(&detail, "\"changes\": [");
 	for (i = 0; i < entry->n_changes; i++)
 	{
-		appendStringInfo(&detail, "%s%s", i ? ", " : "", entry->changes[i].json);
-		deallocated |= entry->changes[i].units < 0;
+		TouchedChange *c = &entry->changes[i];
+
+		if (c->reported_in != InvalidSubTransactionId)
+			continue;
+		c->reported_in = entry->settled_in;
+		appendStringInfo(&detail, "%s%s", n++ ? ", " : "", c->json);
+		deallocated |= c->units < 0;
 	}
 	appendStringInfoChar(&detail, ']');
+	/* Where nothing moved, only holds can change: no allocation event. */
+	if (n == 0)
+		return;
 	in->cause = deallocated ? SETTLE_DEALLOCATED : SETTLE_ALLOCATED;
 	in->detail = detail.data;
 }
@@ -239,49 +271,50 @@ settle_now_many(int n, char **client_ids, char **order_ids)
 {
 	char		hkey[ORDER_KEY_LEN];
 	SettleInput *inputs = palloc0(sizeof(SettleInput) * (n + 1));
-	TouchedOrder **entries = palloc0(sizeof(TouchedOrder *) * (n + 1));
-	bool		found;
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
 		snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
-		if (touched != NULL)
-			entries[i] = hash_search(touched, hkey, HASH_FIND, &found);
-		settle_input(&inputs[i], entries[i]);
+		settle_input(&inputs[i], touched ? hash_search(touched, hkey, HASH_FIND, NULL) : NULL);
 	}
 	settle_orders(n, client_ids, order_ids, inputs);
-	for (i = 0; i < n; i++)
-		if (entries[i] != NULL)
-			hash_search(touched, entries[i]->key, HASH_REMOVE, &found);
 }
 
-/* Settles the touched orders as one batch: locked in release order, then settled. */
-static void
+/*
+ * Settles the touched orders not settled yet as one batch: locked in release
+ * order, then settled.  Returns false when there were none.
+ */
+static bool
 settle_batch(void)
 {
 	static SPIPlanPtr lock_plan[2];
 	static const Oid types[2] = {TEXTARRAYOID, TEXTARRAYOID};
-	HTAB	   *batch = touched;
-	long		n = hash_get_num_entries(batch);
-	char	  **clients = palloc(sizeof(char *) * n);
-	char	  **orders = palloc(sizeof(char *) * n);
+	long		max = touched ? hash_get_num_entries(touched) : 0;
+	char	  **clients = palloc(sizeof(char *) * (max + 1));
+	char	  **orders = palloc(sizeof(char *) * (max + 1));
 	HASH_SEQ_STATUS seq;
 	TouchedOrder *entry;
 	Datum		values[2];
-	long		i = 0;
+	long		n = 0;
 	uint64		r;
 
-	touched = NULL;
-	hash_seq_init(&seq, batch);
+	if (max == 0)
+		return false;
+	hash_seq_init(&seq, touched);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
 		char	   *sep = strchr(entry->key, '\x1f');
 
-		clients[i] = pnstrdup(entry->key, sep - entry->key);
-		orders[i] = pstrdup(sep + 1);
-		i++;
+		if (entry->settled_in != InvalidSubTransactionId)
+			continue;
+		/* settled from here on, even if its order row is not found below */
+		entry->settled_in = GetCurrentSubTransactionId();
+		clients[n] = pnstrdup(entry->key, sep - entry->key);
+		orders[n++] = pstrdup(sep + 1);
 	}
+	if (n == 0)
+		return false;
 
 	values[0] = text_array_datum(clients, (int) n);
 	values[1] = text_array_datum(orders, (int) n);
@@ -304,17 +337,16 @@ settle_batch(void)
 		for (r = 0; r < n_locked; r++)
 		{
 			char		hkey[ORDER_KEY_LEN];
-			bool		found;
 
 			lc[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
 			lo[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
 			snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", lc[r], lo[r]);
-			settle_input(&inputs[r], hash_search(batch, hkey, HASH_FIND, &found));
+			settle_input(&inputs[r], hash_search(touched, hkey, HASH_FIND, NULL));
 		}
 		/* In release order, all in one batch. */
 		settle_orders((int) n_locked, lc, lo, inputs);
 	}
-	hash_destroy(batch);
+	return true;
 }
 
 /*
@@ -332,9 +364,8 @@ settle_batches(bool with_pass)
 	{
 		if (with_pass && completion_pass_pending() && !intake_pending())
 			completion_pass();
-		if (touched == NULL || hash_get_num_entries(touched) == 0)
+		if (!settle_batch())
 			break;
-		settle_batch();
 	}
 }
 

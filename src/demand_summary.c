@@ -673,10 +673,20 @@ set_zone_work(void *arg)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[1] = {TEXTOID};
+	static SPIPlanPtr known_plan = NULL;
 	ZoneChange *z = arg;
 	Datum		values[1];
 
 	values[0] = text_datum(z->name);
+	/* a POSIX spec such as '+05' is accepted by the parser but inverts the sign */
+	run_plan(&known_plan, "SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name OPERATOR(pg_catalog.=) $1",
+			 1, types, values, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not a time zone name", z->name),
+				 errdetail("POSIX offsets count west of Greenwich: '+05' would mean UTC-5."),
+				 errhint("Give an IANA time zone name such as 'Asia/Karachi', or 'Etc/GMT-5' for a fixed UTC+5; SELECT name FROM pg_timezone_names lists them.")));
 	run_plan(&plan,
 			 "INSERT INTO backorder.demand_summary_zone (time_zone) VALUES ($1)"
 			 " ON CONFLICT (one) DO UPDATE SET time_zone = excluded.time_zone",

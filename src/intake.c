@@ -813,6 +813,21 @@ evaluate_dirty_orders_batched(void *arg)
 }
 
 /*
+ * Evaluates the transaction's orders now, as its commit would (or SET
+ * CONSTRAINTS ALL IMMEDIATE): hold_order, cancel_order, release_hold and
+ * ship_order on an order inserted earlier in the same transaction act on the
+ * order as placed, with its placed event first.  All of them, in release
+ * order, so evaluating early skips no earlier order.  Call inside engine
+ * work, before any lock is taken.
+ */
+void
+intake_evaluate_pending(void)
+{
+	if (intake_pending())
+		evaluate_dirty_orders_batched(NULL);
+}
+
+/*
  * backorder.intake() — deferred constraint trigger on orders and order_line.
  * The first event that finds its order dirty evaluates all dirty orders of
  * the transaction (see evaluate_dirty_orders); the rest find theirs clean.

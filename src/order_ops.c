@@ -252,6 +252,7 @@ ship_work(void *arg)
 
 	if (op->n == 0)
 		return;					/* engine_run has checked the isolation level */
+	intake_evaluate_pending();
 	statuses = lock_orders_for_shipping(op);
 	ready = palloc(sizeof(char *) * op->n);
 	initStringInfo(&shipped_list);
@@ -405,9 +406,12 @@ cancel_work(void *arg)
 	int64	   *freed;
 	int64	   *closed;
 	int			n_closed;
-	char	   *status = lock_order_and_stock(op, &keys, &n_keys);
+	char	   *status;
 	uint64		r;
 	StringInfoData detail;
+
+	intake_evaluate_pending();
+	status = lock_order_and_stock(op, &keys, &n_keys);
 
 	if (strcmp(status, "cancelled") == 0)
 	{
@@ -534,17 +538,21 @@ require_open_order(OrderOp *op, const char *status, const char *action)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("order \"%s\" is %s and cannot be %s", op->order_id, status, action),
-				 errhint("Only ready and needs_review orders can be held or released.")));
+				 strcmp(status, "new") == 0
+				 ? errhint("Insert its lines first: an order without lines is not evaluated.")
+				 : errhint("Only ready and needs_review orders can be held or released.")));
 }
 
 static void
 hold_work(void *arg)
 {
 	OrderOp    *op = arg;
-	char	   *status = lock_order_and_stock(op, NULL, NULL);
+	char	   *status;
 	int64		hold_id;
 	SettleInput in = {0};
 
+	intake_evaluate_pending();
+	status = lock_order_and_stock(op, NULL, NULL);
 	require_open_order(op, status, "held");
 	if (find_open_hold(op) != 0)
 	{
@@ -590,6 +598,7 @@ release_work(void *arg)
 	int64		hold_id;
 	SettleInput in = {0};
 
+	intake_evaluate_pending();
 	if (strcmp(op->reason, "unknown_sku") == 0)
 	{
 		/* Re-evaluate against the catalog: lines whose SKU now exists get placed and allocated. */

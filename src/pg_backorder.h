@@ -219,6 +219,7 @@ extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);
 extern bool intake_pending(void);
+extern void intake_evaluate_pending(void);
 extern void evaluate_order(const char *client_id, const char *order_id);
 
 /* ---- split.c ---- */

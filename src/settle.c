@@ -254,18 +254,6 @@ batch_event(EventBatch *b, const char *client_id, const char *order_id, const ch
 	b->n++;
 }
 
-static char *
-ids_object(const char *key, const int64 *ids, int n)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	append_id_list(&buf, key, ids, n);
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
-}
-
 /* Writes the batch's events in one statement, in batch order, and sends them. */
 static void
 insert_events(EventBatch *ev)
@@ -539,16 +527,19 @@ settle_orders(int n, char **clients, char **orders, const SettleInput *inputs)
 			batch_event(&ev, clients[i], orders[i], "released", o->new_status, detail);
 		else if (strcmp(o->new_status, "needs_review") == 0)
 		{
+			SettleInput none = {0};
+
+			/* like held's detail: the holds opened or closed, and the open inventory reasons */
 			if (n_opened > 0)
 				batch_event(&ev, clients[i], orders[i], "hold_added", o->new_status,
-							ids_object("opened", opened, n_opened));
+							event_detail(&none, opened, n_opened, NULL, 0, reasons, n_reasons));
 			/* Units allocated to an order that stays held: one event, with the holds they closed. */
 			if (in->cause == SETTLE_ALLOCATED)
 				batch_event(&ev, clients[i], orders[i], "allocated", o->new_status,
 							event_detail(in, NULL, 0, closed, n_closed, reasons, n_reasons));
 			else if (n_closed > 0)
 				batch_event(&ev, clients[i], orders[i], "hold_released", o->new_status,
-							ids_object("closed", closed, n_closed));
+							event_detail(&none, NULL, 0, closed, n_closed, reasons, n_reasons));
 		}
 	}
 	insert_events(&ev);

@@ -187,8 +187,8 @@ lock_stock_rows(StockKey *keys, int n, int64 *on_hand, int64 *allocated)
 		/* the unknown keys in key order (the array's); rows that exist are skipped without a lock */
 		stock_key_arrays(keys, n, unknown, create_values);
 		run_plan(&create_plan,
-				 "INSERT INTO backorder.stock (client_id, sku, location_id)"
-				 " SELECT k.client_id, k.sku, k.location_id"
+				 "INSERT INTO backorder.stock (client_id, sku, location_id, updated_at)"
+				 " SELECT k.client_id, k.sku, k.location_id, backorder.now()"
 				 "   FROM unnest($1, $2, $3) WITH ORDINALITY AS k(client_id, sku, location_id, i)"
 				 "  WHERE NOT EXISTS (SELECT 1 FROM backorder.stock s WHERE s.client_id = k.client_id"
 				 "                       AND s.sku = k.sku AND s.location_id = k.location_id)"

@@ -26,6 +26,7 @@
 #include "commands/trigger.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 
 #include "pg_backorder.h"
@@ -169,6 +170,22 @@ check_line_qty(HeapTuple tuple, TupleDesc tupdesc)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("order line quantity " INT64_FORMAT " is out of range", qty),
 				 errhint("One line orders at most 1000000000 units; split a larger quantity over several lines.")));
+}
+
+/* The CHECK on unit_price, first, with a hint. */
+static void
+check_line_price(HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+	Datum		price = SPI_getbinval(tuple, tupdesc, SPI_fnumber(tupdesc, "unit_price"), &isnull);
+
+	if (!isnull && DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+													NumericGetDatum(int64_to_numeric(0)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("order line unit_price must not be negative, not %s",
+						DatumGetCString(DirectFunctionCall1(numeric_out, price))),
+				 errhint("Give the price of one unit, 0 or more, or NULL when unknown.")));
 }
 
 static void
@@ -395,6 +412,7 @@ guard_order_line(TriggerData *td)
 		int64		v;
 
 		check_line_qty(oldtup, tupdesc);
+		check_line_price(oldtup, tupdesc);
 		check_line_no(oldtup, tupdesc);
 		if (tuple_int64(oldtup, tupdesc, "allocated", &v) && v != 0)
 			reject_engine_column("order_line", "allocated");
@@ -446,6 +464,7 @@ guard_order_line(TriggerData *td)
 				 errmsg("an order line's client_id, order_id and line_no cannot change"),
 				 errhint("Delete the line and insert a new one.")));
 	check_line_qty(newtup, tupdesc);
+	check_line_price(newtup, tupdesc);
 
 	if (column_changed(oldtup, newtup, tupdesc, "qty") ||
 		column_changed(oldtup, newtup, tupdesc, "sku"))

@@ -110,7 +110,8 @@ SELECT throws_ok($$INSERT INTO backorder.inbound (client_id, sku, location_id, q
     '42501', 'new row violates row-level security policy "tenant" for table "inbound"', 'inbound for another client: the policy''s WITH CHECK refuses it');
 SELECT throws_ok($$INSERT INTO backorder.sku (client_id, sku) VALUES ('sec_c2', 'EVIL')$$,
     '42501', NULL, 'a SKU for another client: refused by the policy');
-SELECT throws_ok($$UPDATE backorder.sku SET client_id = 'sec_c2' WHERE client_id = 'sec_c1' AND sku = 'B'$$,
+INSERT INTO backorder.sku (client_id, sku) VALUES ('sec_c1', 'UNUSED');
+SELECT throws_ok($$UPDATE backorder.sku SET client_id = 'sec_c2' WHERE client_id = 'sec_c1' AND sku = 'UNUSED'$$,
     '42501', NULL, 'moving an own row to another client: refused by the policy');
 SELECT is(pg_temp.rows($$UPDATE backorder.orders SET priority = 99 WHERE client_id = 'sec_c2'$$), 0::bigint,
     'UPDATE of another client''s orders touches nothing');

@@ -29,7 +29,7 @@ ROLLBACK;
 \set res_cancel `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_cancel.json"`
 \set req_create `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/req_create.json"`
 
-SELECT plan(102);
+SELECT plan(119);
 
 INSERT INTO backorder.client (client_id, name) VALUES ('shopify_t', 'Shopify test shop');
 INSERT INTO backorder.location (location_id, name, priority) VALUES ('shopify_w1', 'Shopify test DC', 1);
@@ -347,6 +347,62 @@ SELECT is(backorder.ingest_shopify_order('shopify_t',
           'created cancelled with every item removed: cancelled');
 SELECT results_eq($$SELECT * FROM pg_temp.lines_of('9')$$, $$VALUES (1, 'IPOD2008GREEN', 2, 0, NULL::numeric)$$,
                   '... its item kept as first ordered');
+-- a list response is not an order; an id another app already uses; strict ISO 8601 times;
+-- prices of 3-decimal currencies rounded to cents (found by a fresh-user trial)
+SELECT throws_ok(format('SELECT backorder.ingest_shopify_order(%L, %L)', 'shopify_t', :'res_list'),
+                 '22023', 'shopify payload is a list of 1 orders, not one order', 'res_list.json as a whole: 22023');
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('shopify_t', '777', 'shopify_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('shopify_t', '777', 1, 'IPOD2008RED', 1);
+SELECT throws_ok($$SELECT backorder.ingest_shopify_order('shopify_t', '{"id": 777, "updated_at": "2024-05-01T09:00:00Z", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1}]}')$$,
+                 '23505', 'order "777" of client "shopify_t" exists and did not come from Shopify',
+                 'an id taken by another app''s order: 23505');
+SELECT throws_ok($$SELECT backorder.ingest_shopify_order('shopify_t', '{"id": 778, "created_at": "2020-01-01 BC", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1}]}')$$,
+                 '22023', 'shopify order field "created_at" is not a timestamp: "2020-01-01 BC"', 'a BC date: 22023');
+SELECT throws_ok($$SELECT backorder.ingest_shopify_order('shopify_t', '{"id": 778, "created_at": "2020-01-01 allballs", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1}]}')$$,
+                 '22023', 'shopify order field "created_at" is not a timestamp: "2020-01-01 allballs"', 'allballs: 22023');
+SELECT is(backorder.ingest_shopify_order('shopify_t', '{"id": 779, "created_at": "2024-05-01T09:00:00.250+02:00", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1, "price": "12.345"}]}'),
+          'created', 'fractional seconds and an offset are ISO 8601');
+SELECT results_eq($$SELECT unit_price FROM pg_temp.lines_of('779')$$, $$VALUES (12.35::numeric)$$,
+                  'a 3-decimal price is rounded to cents, not dropped');
+
+-- A split order (client rule as_available): 5 X ordered, 3 in stock: 5002-S1 ships 3, 5002 keeps 2.
+INSERT INTO backorder.client (client_id, split_rule) VALUES ('shopify_s', 'as_available');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('shopify_s', 'X');
+SELECT backorder.receive('shopify_s', 'X', 'shopify_w1', 3) \g /dev/null
+CREATE FUNCTION pg_temp.family() RETURNS TABLE (order_id text, status text, qty int, holds text) LANGUAGE sql AS $$
+    SELECT o.order_id, o.status, l.qty,
+           (SELECT string_agg(h.reason, ',' ORDER BY h.reason) FROM backorder.order_hold h
+             WHERE h.client_id = o.client_id AND h.order_id = o.order_id AND h.released_at IS NULL)
+      FROM backorder.orders o JOIN backorder.order_line l USING (client_id, order_id)
+     WHERE o.client_id = 'shopify_s' ORDER BY o.order_id
+$$;
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5}]}'),
+          'created', 'split family: created');
+SELECT results_eq($$SELECT * FROM pg_temp.family()$$,
+                  $$VALUES ('5002', 'needs_review', 2, 'out_of_stock'), ('5002-S1', 'ready', 3, NULL)$$,
+                  'split family: 5002-S1 ships 3 now, 5002 keeps 2 held');
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T10:10:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5, "price": "9.50"}]}'),
+          'updated', 'split family: an update whose lines add up to the family''s: updated');
+SELECT results_eq($$SELECT * FROM pg_temp.family()$$,
+                  $$VALUES ('5002', 'needs_review', 2, 'out_of_stock'), ('5002-S1', 'ready', 3, NULL)$$,
+                  'split family: ... nothing changed');
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T10:30:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5, "current_quantity": 4}]}'),
+          'held', 'split family: an edit of its lines is not applied: held');
+SELECT results_eq($$SELECT * FROM pg_temp.family()$$,
+                  $$VALUES ('5002', 'needs_review', 2, 'out_of_stock,shopify_edit'),
+                           ('5002-S1', 'needs_review', 3, 'shopify_edit')$$,
+                  'split family: both orders held for review (shopify_edit), lines as they were');
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T10:30:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5, "current_quantity": 4}]}'),
+          'duplicate', 'split family: the edit delivered again: duplicate');
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T11:00:00Z", "cancelled_at": "2024-03-02T11:00:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5, "current_quantity": 0}]}'),
+          'cancelled', 'split family: a cancellation cancels every order of it');
+SELECT results_eq($$SELECT order_id, status FROM backorder.orders WHERE client_id = 'shopify_s' ORDER BY 1$$,
+                  $$VALUES ('5002', 'cancelled'), ('5002-S1', 'cancelled')$$, 'split family: both cancelled');
+SELECT results_eq($$SELECT on_hand, allocated FROM backorder.stock WHERE client_id = 'shopify_s'$$,
+                  $$VALUES (3::bigint, 0::bigint)$$, 'split family: its units are free again');
+SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T12:00:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5}]}'),
+          'closed', 'split family: a later payload for the closed family: closed');
+
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold at the end');
 
 SELECT * FROM finish();

@@ -120,11 +120,14 @@ CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.sku
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.inbound
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
 
--- Deleting catalog rows that orders, stock or inbound still name: the foreign keys refuse it
--- (23503) without saying what to do instead, so this trigger says it first.  A received inbound
--- row is stock history and stays (55000); an open one may go (a purchase order withdrawn).
-CREATE FUNCTION backorder.catalog_validate_delete() RETURNS trigger
+-- Deleting catalog rows that orders, stock or inbound still name, or changing their key: the
+-- foreign keys refuse it (23503) without saying what to do instead, so this trigger says it
+-- first.  A received inbound row is stock history and stays (55000); an open one may go (a
+-- purchase order withdrawn).
+CREATE FUNCTION backorder.catalog_validate_removal() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_done text := CASE WHEN TG_OP = 'DELETE' THEN 'deleted' ELSE 'renamed' END;
 BEGIN
     IF TG_TABLE_NAME = 'inbound' THEN
         IF OLD.received_at IS NOT NULL THEN
@@ -136,39 +139,54 @@ BEGIN
         IF EXISTS (SELECT 1 FROM backorder.stock s WHERE s.client_id = OLD.client_id AND s.sku = OLD.sku)
            OR EXISTS (SELECT 1 FROM backorder.order_line l WHERE l.client_id = OLD.client_id AND l.sku = OLD.sku)
            OR EXISTS (SELECT 1 FROM backorder.inbound i WHERE i.client_id = OLD.client_id AND i.sku = OLD.sku) THEN
-            RAISE EXCEPTION 'SKU "%" of client "%" has stock, orders or inbound; it cannot be deleted', left(OLD.sku, 80), left(OLD.client_id, 80)
+            RAISE EXCEPTION 'SKU "%" of client "%" has stock, orders or inbound; it cannot be %', left(OLD.sku, 80), left(OLD.client_id, 80), v_done
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Set status = ''discontinued'' (and backorderable = false) instead: its history stays and new orders for it are held.';
+                      HINT = CASE WHEN TG_OP = 'DELETE'
+                                  THEN 'Set status = ''discontinued'' (and backorderable = false) instead: its history stays and new orders for it are held.'
+                                  ELSE 'Insert the new code as a SKU of its own, move stock with adjustments, and discontinue the old one.' END;
         END IF;
     ELSIF TG_TABLE_NAME = 'location' THEN
         IF EXISTS (SELECT 1 FROM backorder.stock s WHERE s.location_id = OLD.location_id)
            OR EXISTS (SELECT 1 FROM backorder.orders o WHERE o.location_id = OLD.location_id)
            OR EXISTS (SELECT 1 FROM backorder.inbound i WHERE i.location_id = OLD.location_id) THEN
-            RAISE EXCEPTION 'warehouse "%" has stock, orders or inbound; it cannot be deleted', left(OLD.location_id, 80)
+            RAISE EXCEPTION 'warehouse "%" has stock, orders or inbound; it cannot be %', left(OLD.location_id, 80), v_done
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Give it a high priority number so orders are placed elsewhere, and move its stock with adjustments.';
+                      HINT = CASE WHEN TG_OP = 'DELETE'
+                                  THEN 'Give it a high priority number so orders are placed elsewhere, and move its stock with adjustments.'
+                                  ELSE 'A warehouse key is history: change its name column instead, or insert the new warehouse and give the old one a high priority number.' END;
         END IF;
     ELSIF TG_TABLE_NAME = 'client' THEN
         IF EXISTS (SELECT 1 FROM backorder.sku s WHERE s.client_id = OLD.client_id)
            OR EXISTS (SELECT 1 FROM backorder.orders o WHERE o.client_id = OLD.client_id) THEN
-            RAISE EXCEPTION 'client "%" has SKUs or orders; it cannot be deleted', left(OLD.client_id, 80)
+            RAISE EXCEPTION 'client "%" has SKUs or orders; it cannot be %', left(OLD.client_id, 80), v_done
                 USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'A client with history stays; cancel its open orders with backorder.cancel_order() instead.';
+                      HINT = CASE WHEN TG_OP = 'DELETE'
+                                  THEN 'A client with history stays; cancel its open orders with backorder.cancel_order() instead.'
+                                  ELSE 'A client key is history: change its name column instead.' END;
         END IF;
     END IF;
-    RETURN OLD;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
-COMMENT ON FUNCTION backorder.catalog_validate_delete() IS
-    'Trigger on client, location, sku and inbound: refuses deleting a row that orders, stock or inbound still name (23503), or a received inbound row (55000), with a hint saying what to do instead.';
+COMMENT ON FUNCTION backorder.catalog_validate_removal() IS
+    'Trigger on client, location, sku and inbound: refuses deleting, or changing the key of, a row that orders, stock or inbound still name (23503), and deleting a received inbound row (55000), with a hint saying what to do instead.';
 CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.client
-    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_removal();
 CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.location
-    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_removal();
 CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.sku
-    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_removal();
 CREATE TRIGGER validate_delete BEFORE DELETE ON backorder.inbound
-    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_delete();
+    FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate_removal();
+CREATE TRIGGER validate_key BEFORE UPDATE OF client_id ON backorder.client
+    FOR EACH ROW WHEN (OLD.client_id IS DISTINCT FROM NEW.client_id)
+    EXECUTE FUNCTION backorder.catalog_validate_removal();
+CREATE TRIGGER validate_key BEFORE UPDATE OF location_id ON backorder.location
+    FOR EACH ROW WHEN (OLD.location_id IS DISTINCT FROM NEW.location_id)
+    EXECUTE FUNCTION backorder.catalog_validate_removal();
+CREATE TRIGGER validate_key BEFORE UPDATE OF client_id, sku ON backorder.sku
+    FOR EACH ROW WHEN (OLD.client_id IS DISTINCT FROM NEW.client_id OR OLD.sku IS DISTINCT FROM NEW.sku)
+    EXECUTE FUNCTION backorder.catalog_validate_removal();
 
 -- A SKU discontinued (or made active again, or its backorderable flag flipped) changes the
 -- inventory hold its short lines call for: discontinued instead of out_of_stock, or back.

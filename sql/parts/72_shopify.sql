@@ -74,7 +74,7 @@ BEGIN
     END IF;
     -- ISO 8601 only: PostgreSQL would also read 'now', 'today', 'epoch' or 'infinity', which are
     -- not when anything happened (and 'now' is the wall clock, not backorder.now())
-    IF p_order ->> p_field !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN
+    IF p_order ->> p_field !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' THEN
         RAISE EXCEPTION 'shopify order field "%" is not a timestamp: "%"', p_field, p_order ->> p_field
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass the webhook body unchanged: Shopify sends ISO 8601 timestamps such as "2019-06-04T13:53:06-04:00".';
@@ -117,6 +117,9 @@ DECLARE
     v_row        backorder.shopify_order%ROWTYPE;
     v_status     text;
     v_next       integer;
+    v_family     text[];
+    v_open       text[];
+    v_member     text;
 BEGIN
     IF p_client_id IS NULL OR p_payload IS NULL THEN
         RAISE EXCEPTION 'ingest_shopify_order needs a client_id and a payload'
@@ -130,6 +133,11 @@ BEGIN
     END IF;
 
     -- ---------------------------------------------------------------- validate (writes nothing)
+    IF jsonb_typeof(o) = 'object' AND NOT o ? 'id' AND jsonb_typeof(o -> 'orders') = 'array' THEN
+        RAISE EXCEPTION 'shopify payload is a list of % orders, not one order', jsonb_array_length(o -> 'orders')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Ingest each element of "orders" by itself: SELECT backorder.ingest_shopify_order(client_id, e) FROM jsonb_array_elements(payload -> ''orders'') e.';
+    END IF;
     IF jsonb_typeof(o) <> 'object' THEN
         RAISE EXCEPTION 'shopify payload is not a JSON object'
             USING ERRCODE = 'invalid_parameter_value',
@@ -196,8 +204,9 @@ BEGIN
         v_qtys := v_qtys || CASE WHEN v_cur IS NOT NULL AND jsonb_typeof(v_cur) = 'number'
                                  THEN v_cur::text::integer ELSE v_qty::text::integer END;
         v_orig := v_orig || v_qty::text::integer;
-        v_prices := v_prices || CASE WHEN v_item ->> 'price' ~ '^[0-9]{1,10}(\.[0-9]{1,2})?$'
-                                     THEN (v_item ->> 'price')::numeric END;
+        -- rounded to cents (unit_price is numeric(12,2)); a 3-decimal currency loses its last digit
+        v_prices := v_prices || CASE WHEN v_item ->> 'price' ~ '^[0-9]{1,10}(\.[0-9]+)?$'
+                                     THEN round((v_item ->> 'price')::numeric, 2) END;
         IF v_qtys[v_n] > 0 THEN
             v_live := v_live + 1;
         END IF;
@@ -223,6 +232,11 @@ BEGIN
     -- ---------------------------------------------------------------- a new order
     IF NOT EXISTS (SELECT 1 FROM backorder.shopify_order so
                     WHERE so.client_id = p_client_id AND so.shopify_id = v_id) THEN
+        IF EXISTS (SELECT 1 FROM backorder.orders ord WHERE ord.client_id = p_client_id AND ord.order_id = v_id) THEN
+            RAISE EXCEPTION 'order "%" of client "%" exists and did not come from Shopify', v_id, p_client_id
+                USING ERRCODE = 'unique_violation',
+                      HINT = 'Shopify orders are stored under their Shopify id: give the other app''s orders ids of their own (or ingest this shop under a client of its own).';
+        END IF;
         IF v_live = 0 THEN
             -- created already cancelled, every item removed: record the items as first ordered
             v_qtys := v_orig;
@@ -264,6 +278,64 @@ BEGIN
        SET name = v_name, updated_at = v_updated, cancelled_at = v_cancelled, payload = o,
            deliveries = so.deliveries + 1, last_seen_at = backorder.now()
      WHERE so.client_id = p_client_id AND so.shopify_id = v_id;
+
+    -- A split order (split_order or the client's split rule) is a family: the parent keeps the
+    -- held remainder, each child (parent_order_id) a shipment, under the parent's line numbers.
+    -- Its members are cancelled together; an edit of its lines is not guessed at: the open
+    -- members are held for an operator (reason shopify_edit), unless the family's lines already
+    -- add up to the payload's.
+    SELECT array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id),
+           coalesce(array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id)
+                        FILTER (WHERE f.status NOT IN ('shipped', 'cancelled')), '{}')
+      INTO v_family, v_open
+      FROM (SELECT ord.* FROM backorder.orders ord
+             WHERE ord.client_id = p_client_id AND ord.order_id = v_row.order_id
+            UNION ALL
+            SELECT ord.* FROM backorder.orders ord
+             WHERE ord.client_id = p_client_id AND ord.parent_order_id = v_row.order_id) f;
+    IF cardinality(v_family) > 1 THEN
+        IF cardinality(v_open) = 0 THEN
+            RAISE NOTICE 'shopify order % (split into %) is closed here: the newer payload is recorded, the orders are left as they are',
+                         v_id, array_to_string(v_family, ', ');
+            RETURN 'closed';
+        END IF;
+        IF v_cancelled IS NOT NULL THEN
+            FOREACH v_member IN ARRAY v_open LOOP
+                PERFORM backorder.cancel_order(p_client_id, v_member);
+            END LOOP;
+            IF cardinality(v_open) < cardinality(v_family) THEN
+                RAISE NOTICE 'shopify order % was split: % cancelled, the rest had shipped or was cancelled already',
+                             v_id, array_to_string(v_open, ', ');
+            END IF;
+            RETURN 'cancelled';
+        END IF;
+        IF EXISTS (
+            WITH wanted AS (
+                SELECT m.line_no, l.sku, l.qty
+                  FROM unnest(v_ids, v_skus, v_qtys) AS l (item_id, sku, qty)
+                  LEFT JOIN backorder.shopify_order_line m
+                    ON m.client_id = p_client_id AND m.shopify_id = v_id AND m.line_item_id = l.item_id
+                 WHERE l.qty > 0),
+            have AS (
+                SELECT ol.line_no, min(ol.sku) AS sku, sum(ol.qty)::integer AS qty
+                  FROM backorder.order_line ol
+                  JOIN backorder.orders ord ON ord.client_id = ol.client_id AND ord.order_id = ol.order_id
+                 WHERE ol.client_id = p_client_id AND ol.order_id = ANY (v_family) AND ord.status <> 'cancelled'
+                 GROUP BY ol.line_no)
+            SELECT 1 FROM wanted w FULL JOIN have h ON h.line_no = w.line_no
+             WHERE w.line_no IS NULL OR h.line_no IS NULL
+                OR w.sku IS DISTINCT FROM h.sku OR w.qty <> h.qty) THEN
+            FOREACH v_member IN ARRAY v_open LOOP
+                PERFORM backorder.hold_order(p_client_id, v_member, 'shopify_edit',
+                    format('Shopify order %s was edited (updated_at %s) after it was split into %s: change the lines by hand (shopify_order.payload has the edit), then release_hold(..., ''shopify_edit'').',
+                           v_id, v_updated, array_to_string(v_family, ', ')));
+            END LOOP;
+            RAISE NOTICE 'shopify order % was split into %: its edit is not applied; % held for review (reason shopify_edit)',
+                         v_id, array_to_string(v_family, ', '), array_to_string(v_open, ', ');
+            RETURN 'held';
+        END IF;
+        RETURN 'updated';
+    END IF;
 
     SELECT ord.status INTO STRICT v_status FROM backorder.orders ord
      WHERE ord.client_id = p_client_id AND ord.order_id = v_row.order_id;
@@ -332,4 +404,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION backorder.ingest_shopify_order(text, jsonb) IS
-    'Writes the body of a Shopify orders/create or orders/updated webhook (or an Admin API {"order": ...} response) as an order and its lines; the engine holds or releases it at commit.  Returns created, updated, cancelled, duplicate (same updated_at: re-delivery, nothing changed), stale (older updated_at: ignored) or closed (newer payload for an order already shipped or cancelled here: recorded, order unchanged).  Line items without a SKU or with a SKU the catalog lacks are kept (held as unknown_sku).  A malformed payload raises 22023 and writes nothing.';
+    'Writes the body of a Shopify orders/create or orders/updated webhook (or an Admin API {"order": ...} response) as an order and its lines; the engine holds or releases it at commit.  Returns created, updated, cancelled, duplicate (same updated_at: re-delivery, nothing changed), stale (older updated_at: ignored), closed (newer payload for an order already shipped or cancelled here: recorded, order unchanged) or held (an edit of the lines of an order that was split here: not applied, its open orders held with reason shopify_edit).  A cancellation of a split order cancels its open orders.  Line items without a SKU or with a SKU the catalog lacks are kept (held as unknown_sku).  A malformed payload raises 22023 and writes nothing.';

@@ -339,6 +339,42 @@ class Gen:
             return [r, True]
         return f'txn[cancel {c}/{oid}; receipt {sku}@{loc} {q}]', stmts, fn
 
+    def op_rolled_back(self, now):
+        """Engine calls in a subtransaction that is rolled back (a PL/pgSQL EXCEPTION block,
+        sometimes with SET CONSTRAINTS ALL IMMEDIATE in it), after a receipt that stays and
+        maybe before another: only the receipts count (B22: an order settled in the rolled-back
+        part stayed held with all its units)."""
+        rng = self.rng
+        c, loc = self.client(), self.location()
+        receipts = [(rng.choice(HOT), rng.choice([1, 2, 3])) for _ in range(rng.choice([1, 2]))]
+        calls = []
+        for _ in range(rng.randrange(1, 4)):
+            k = self.live()
+            kind = rng.choice(['hold', 'cancel', 'ship', 'receipt', 'immediate'])
+            if kind == 'immediate':
+                calls.append('SET CONSTRAINTS ALL IMMEDIATE;')
+            elif kind == 'receipt' or k is None:
+                calls.append(f"PERFORM backorder.receive('{c}', '{rng.choice(HOT)}', '{loc}', {rng.choice([1, 2, 4])});")
+            elif kind == 'hold':
+                calls.append(f"PERFORM backorder.hold_order('{k[0]}', '{k[1]}', 'manual');")
+            elif kind == 'cancel':
+                calls.append(f"PERFORM backorder.cancel_order('{k[0]}', '{k[1]}');")
+            else:
+                calls.append(f"PERFORM backorder.ship_order('{k[0]}', '{k[1]}');")
+        block = ('DO $$ BEGIN ' + ' '.join(calls) +
+                 " RAISE EXCEPTION 'rolled back' USING ERRCODE = 'P0001';"
+                 ' EXCEPTION WHEN OTHERS THEN NULL; END $$')
+        receive = 'SELECT backorder.receive(%s, %s, %s, %s) IS NOT NULL'
+        stmts = [(receive, (c, receipts[0][0], loc, receipts[0][1]), True), (block, None, False)]
+        stmts += [(receive, (c, sku, loc, q), True) for sku, q in receipts[1:]]
+
+        def fn(m):
+            for sku, q in receipts:
+                m.movement(c, sku, loc, 'receipt', q)
+            m.commit()
+            return [True] * len(receipts)
+        return f'txn[receipt {receipts[0]}; rolled back: {" ".join(calls)}; {receipts[1:]}] {c}@{loc}', stmts, fn
+
     # ---- order functions
     def op_cancel(self, now):
         k = self.live() if self.rng.random() < 0.85 else self.any_order()
@@ -568,7 +604,7 @@ class Gen:
            ('inbound', 2), ('truck', 3), ('multi_receipt', 3), ('receipt_then_place', 2), ('cancel_and_receive', 1),
            ('cancel', 10), ('ship', 12), ('ship_wave', 4), ('hold', 4), ('release', 5), ('edit_qty', 5), ('edit_sku', 3),
            ('edit_txn', 1), ('delete_line', 2), ('add_line', 2), ('priority', 2), ('add_sku', 1),
-           ('sku_status', 1), ('policy', 1), ('bad', 2)]
+           ('sku_status', 1), ('policy', 1), ('bad', 2), ('rolled_back', 3)]
 
     def next(self, now):
         names = [n for n, _ in self.OPS]

@@ -56,8 +56,9 @@ typedef struct TouchedChange
 } TouchedChange;
 
 /*
- * An order the transaction touched.  Entries stay until the transaction ends:
- * an order settled in a subtransaction that aborts must be settled again.
+ * An order the transaction touched.  An entry settled in a subtransaction
+ * stays (with marks) until that can no longer abort: if it does, the order
+ * must be settled again.  One settled at the top level is dropped.
  */
 typedef struct TouchedOrder
 {
@@ -253,6 +254,24 @@ settle_input(SettleInput *in, TouchedOrder *entry)
 }
 
 /*
+ * Drops entries settled at the top level: no abort short of the
+ * transaction's can undo that, so they need no marks (and a long transaction
+ * settling statement by statement does not rescan them).  One touched again
+ * while it was settled (a split rule) is to be settled and stays.
+ */
+static void
+forget_settled(TouchedOrder **entries, int n)
+{
+	int			i;
+
+	if (GetCurrentSubTransactionId() != TopSubTransactionId)
+		return;
+	for (i = 0; i < n; i++)
+		if (entries[i] != NULL && entries[i]->settled_in != InvalidSubTransactionId)
+			hash_search(touched, entries[i]->key, HASH_REMOVE, NULL);
+}
+
+/*
  * Settles one order now, for a caller that holds its row lock and all its
  * stock rows (order_ops.c), with what this transaction did to its lines.
  */
@@ -271,14 +290,18 @@ settle_now_many(int n, char **client_ids, char **order_ids)
 {
 	char		hkey[ORDER_KEY_LEN];
 	SettleInput *inputs = palloc0(sizeof(SettleInput) * (n + 1));
+	TouchedOrder **entries = palloc0(sizeof(TouchedOrder *) * (n + 1));
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
 		snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
-		settle_input(&inputs[i], touched ? hash_search(touched, hkey, HASH_FIND, NULL) : NULL);
+		if (touched != NULL)
+			entries[i] = hash_search(touched, hkey, HASH_FIND, NULL);
+		settle_input(&inputs[i], entries[i]);
 	}
 	settle_orders(n, client_ids, order_ids, inputs);
+	forget_settled(entries, n);
 }
 
 /*
@@ -293,6 +316,7 @@ settle_batch(void)
 	long		max = touched ? hash_get_num_entries(touched) : 0;
 	char	  **clients = palloc(sizeof(char *) * (max + 1));
 	char	  **orders = palloc(sizeof(char *) * (max + 1));
+	TouchedOrder **entries = palloc(sizeof(TouchedOrder *) * (max + 1));
 	HASH_SEQ_STATUS seq;
 	TouchedOrder *entry;
 	Datum		values[2];
@@ -310,6 +334,7 @@ settle_batch(void)
 			continue;
 		/* settled from here on, even if its order row is not found below */
 		entry->settled_in = GetCurrentSubTransactionId();
+		entries[n] = entry;
 		clients[n] = pnstrdup(entry->key, sep - entry->key);
 		orders[n++] = pstrdup(sep + 1);
 	}
@@ -346,6 +371,7 @@ settle_batch(void)
 		/* In release order, all in one batch. */
 		settle_orders((int) n_locked, lc, lo, inputs);
 	}
+	forget_settled(entries, (int) n);
 	return true;
 }
 

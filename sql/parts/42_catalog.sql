@@ -117,8 +117,15 @@ CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.location
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
 CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.sku
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
-CREATE TRIGGER validate BEFORE INSERT OR UPDATE ON backorder.inbound
+CREATE TRIGGER validate BEFORE INSERT ON backorder.inbound
     FOR EACH ROW EXECUTE FUNCTION backorder.catalog_validate();
+-- An update that only closes an open row (receive_inbound, a cancelled PO) changes nothing the
+-- insert checked: the trigger runs when a received row is touched or a checked column changes.
+CREATE TRIGGER validate_update BEFORE UPDATE ON backorder.inbound
+    FOR EACH ROW WHEN (OLD.received_at IS NOT NULL
+                       OR (NEW.client_id, NEW.sku, NEW.location_id, NEW.qty, NEW.expected_at)
+                          IS DISTINCT FROM (OLD.client_id, OLD.sku, OLD.location_id, OLD.qty, OLD.expected_at))
+    EXECUTE FUNCTION backorder.catalog_validate();
 
 -- Deleting catalog rows that orders, stock or inbound still name, or changing their key: the
 -- foreign keys refuse it (23503) without saying what to do instead, so this trigger says it

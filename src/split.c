@@ -816,6 +816,7 @@ split_order_work(void *arg)
 {
 	bool		saved = split_in_progress;
 
+	intake_evaluate_pending();	/* an order inserted in this transaction is split as placed */
 	PG_TRY();
 	{
 		split_in_progress = true;

@@ -25,7 +25,7 @@
 --       (an order that gained nothing got an 'allocated' event; found by a fresh-user trial);
 --   B17 a shipment row written by an app's trigger while ship_orders writes its own is refused
 --       like any hand-written one (it was recorded and never applied to stock);
---   B18 hold_order, cancel_order and ship_order on an order inserted earlier in the same
+--   B18 hold_order, cancel_order, ship_order and split_order on an order inserted earlier in the same
 --       transaction evaluate it first, as its commit would (they refused it with 55000, and an
 --       order inserted and cancelled in one transaction had no 'placed' event);
 --   B19 hold_added and hold_released events name the open inventory reasons, like held's;
@@ -39,7 +39,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(52);
+SELECT plan(54);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -352,6 +352,21 @@ SELECT results_eq($$SELECT on_hand, allocated FROM backorder.stock WHERE client_
                   $$VALUES (2::bigint, 2::bigint)$$, 'B18: stock 2 on hand, both allocated');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb18'$$,
                 'B18: invariants hold');
+
+-- ... and split_order: P in stock, Q not; the new order is placed, held, then split.
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb18', 'P'), ('kb18', 'Q');
+SELECT backorder.receive('kb18', 'P', 'kb_w1', 1) \g /dev/null
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb18', 'SP1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb18', 'SP1', 1, 'P', 1), ('kb18', 'SP1', 2, 'Q', 1);
+SELECT is(backorder.split_order('kb18', 'SP1'), 1, 'B18: a new order can be split');
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT o.order_id, o.status, l.sku FROM backorder.orders o
+                      JOIN backorder.order_line l USING (client_id, order_id)
+                     WHERE o.client_id = 'kb18' AND o.order_id LIKE 'SP1%' ORDER BY 1, 3$$,
+                  $$VALUES ('SP1', 'needs_review', 'Q'), ('SP1-S1', 'ready', 'P')$$,
+                  'B18: P ships in SP1-S1, SP1 keeps Q');
 
 -- B19.  An order held out_of_stock gets a manual hold, which is then released.
 INSERT INTO backorder.client (client_id) VALUES ('kb19');

@@ -11,6 +11,7 @@ OBJS = \
 	src/guard.o \
 	src/stock.o \
 	src/stock_known.o \
+	src/key_queue.o \
 	src/queue.o \
 	src/settle.o \
 	src/deferred_settle.o \

@@ -677,6 +677,13 @@ set_zone_work(void *arg)
 	ZoneChange *z = arg;
 	Datum		values[1];
 
+	if (pg_strcasecmp(z->name, "localtime") == 0 || pg_strcasecmp(z->name, "posixrules") == 0 ||
+		pg_strcasecmp(z->name, "Factory") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not a place's time zone", z->name),
+				 errdetail("localtime follows the server's /etc/localtime; posixrules and Factory are placeholders of the time zone database."),
+				 errhint("Give an IANA time zone name such as 'Europe/Berlin'; SELECT name FROM pg_timezone_names lists them.")));
 	values[0] = text_datum(z->name);
 	/* a POSIX spec such as '+05' is accepted by the parser but inverts the sign */
 	run_plan(&known_plan, "SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name OPERATOR(pg_catalog.=) $1",

@@ -179,11 +179,13 @@ check_line_price(HeapTuple tuple, TupleDesc tupdesc)
 	bool		isnull;
 	Datum		price = SPI_getbinval(tuple, tupdesc, SPI_fnumber(tupdesc, "unit_price"), &isnull);
 
-	if (!isnull && DatumGetBool(DirectFunctionCall2(numeric_lt, price,
-													NumericGetDatum(int64_to_numeric(0)))))
+	/* NaN passes the CHECK (it sorts above every number) and would poison value-based rules */
+	if (!isnull && (numeric_is_nan(DatumGetNumeric(price)) ||
+					DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+													 NumericGetDatum(int64_to_numeric(0))))))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("order line unit_price must not be negative, not %s",
+				 errmsg("order line unit_price must be a price of 0 or more, not %s",
 						DatumGetCString(DirectFunctionCall1(numeric_out, price))),
 				 errhint("Give the price of one unit, 0 or more, or NULL when unknown.")));
 }

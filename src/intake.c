@@ -50,7 +50,7 @@ typedef struct DirtyOrder
 
 /* Per-transaction state, in TopTransactionContext; reset at transaction end. */
 static HTAB *dirty_orders = NULL;
-static List *freed_keys = NIL;
+static KeyQueue freed_keys;
 
 /*
  * No entry is dirty: set when an evaluation left none so, cleared by every
@@ -107,7 +107,7 @@ intake_xact_callback(XactEvent event, void *arg)
 			 event == XACT_EVENT_PREPARE)
 	{
 		dirty_orders = NULL;	/* memory goes with TopTransactionContext */
-		freed_keys = NIL;
+		key_queue_reset(&freed_keys);
 		all_clean = false;
 	}
 }
@@ -126,7 +126,10 @@ intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	HASH_SEQ_STATUS seq;
 	DirtyOrder *entry;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB || dirty_orders == NULL)
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	key_queue_subxact_abort(&freed_keys, mySubid);	/* an evaluation in it served them */
+	if (dirty_orders == NULL)
 		return;
 	all_clean = false;
 	hash_seq_init(&seq, dirty_orders);
@@ -251,10 +254,7 @@ intake_order_is_new(const char *client_id, const char *order_id)
 void
 intake_note_freed(const StockKey *key)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-
-	freed_keys = lappend(freed_keys, stock_key_copy_for_transaction(key));
-	MemoryContextSwitchTo(old);
+	key_queue_add(&freed_keys, key);
 }
 
 /* Is an order written by this transaction still to be evaluated? */
@@ -645,8 +645,7 @@ evaluate_order(const char *client_id, const char *order_id)
 	dirty_entry(client_id, order_id, true)->empty = false;
 	was_new = strcmp(o.status, "new") == 0;
 
-	freed = freed_keys;
-	freed_keys = NIL;			/* this evaluation serves them */
+	freed = key_queue_take(&freed_keys);	/* this evaluation serves them */
 
 	place = place_lines(client_id, &o);
 
@@ -823,8 +822,19 @@ evaluate_dirty_orders_batched(void *arg)
 void
 intake_evaluate_pending(void)
 {
-	if (intake_pending())
+	if (!intake_pending())
+		return;
+	/* the caller's hold or cancel decides whether a split rule may apply: after it */
+	split_rules_postpone(true);
+	PG_TRY();
+	{
 		evaluate_dirty_orders_batched(NULL);
+	}
+	PG_FINALLY();
+	{
+		split_rules_postpone(false);
+	}
+	PG_END_TRY();
 }
 
 /*

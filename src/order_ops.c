@@ -392,6 +392,25 @@ backorder_ship_orders(PG_FUNCTION_ARGS)
 
 /* ---- cancel_order ---- */
 
+/*
+ * Runs fn with the split rules postponed to commit: a hold or cancel decides
+ * whether a rule may split the order, so settling before it must not.
+ */
+static void
+with_rules_postponed(EngineFn fn, void *arg)
+{
+	split_rules_postpone(true);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		split_rules_postpone(false);
+	}
+	PG_END_TRY();
+}
+
 static void
 cancel_work(void *arg)
 {
@@ -482,6 +501,12 @@ cancel_work(void *arg)
 	op->result = true;
 }
 
+static void
+cancel_postponing_rules(void *arg)
+{
+	with_rules_postponed(cancel_work, arg);
+}
+
 /*
  * backorder.cancel_order(client_id, order_id) returns boolean
  */
@@ -492,7 +517,7 @@ backorder_cancel_order(PG_FUNCTION_ARGS)
 
 	op.client_id = arg_text(fcinfo, 0, "client_id");
 	op.order_id = arg_text(fcinfo, 1, "order_id");
-	engine_run(cancel_work, &op);
+	engine_run(cancel_postponing_rules, &op);
 	PG_RETURN_BOOL(op.result);
 }
 
@@ -568,6 +593,12 @@ hold_work(void *arg)
 	op->result = true;
 }
 
+static void
+hold_postponing_rules(void *arg)
+{
+	with_rules_postponed(hold_work, arg);
+}
+
 /*
  * backorder.hold_order(client_id, order_id, reason default 'manual', note default null)
  */
@@ -586,7 +617,7 @@ backorder_hold_order(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("hold reason \"%s\" is set by the engine only", op.reason),
 				 errhint("Use manual, or another reason of your own such as fraud_review.")));
-	engine_run(hold_work, &op);
+	engine_run(hold_postponing_rules, &op);
 	PG_RETURN_BOOL(op.result);
 }
 

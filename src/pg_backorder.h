@@ -127,6 +127,20 @@ extern void stock_init(void);
 extern void note_stock_locked(const StockKey *key);
 extern bool stock_key_above_locked(const StockKey *key);
 
+/* ---- key_queue.c ---- */
+typedef struct KeyQueue
+{
+	List	   *pending;		/* StockKey * (or another item), in TopTransactionContext */
+	List	   *taken;			/* taken in a subtransaction: given back if it aborts */
+} KeyQueue;
+
+extern void key_queue_push(KeyQueue *q, void *item);
+extern void key_queue_add(KeyQueue *q, const StockKey *key);
+extern bool key_queue_contains(const KeyQueue *q, const StockKey *key);
+extern List *key_queue_take(KeyQueue *q);
+extern void key_queue_subxact_abort(KeyQueue *q, SubTransactionId mySubid);
+extern void key_queue_reset(KeyQueue *q);
+
 /* ---- stock_known.c ---- */
 extern void stock_known_init(void);
 extern int	stock_keys_unknown(const StockKey *keys, int n, bool *unknown);
@@ -227,8 +241,10 @@ extern void evaluate_order(const char *client_id, const char *order_id);
 /*
  * Applies the client's (or order's) split rule to an order that stays held
  * after settling.  The caller holds the order row's lock and has settled it.
+ * While postponed, the orders are remembered and their rules run at commit.
  */
 extern void split_rules_after_settle(const char *client_id, const char *order_id);
+extern void split_rules_postpone(bool on);
 
 /* ---- guard.c: validation shared with the ledger and order functions ---- */
 extern void require_client(const char *client_id);

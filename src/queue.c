@@ -169,8 +169,8 @@ serve_reserve(const StockKey *key, int64 available)
  * own pass serves it if that transaction raised the order's stock too.
  */
 
-/* Stock rows whose queue walk waits for the completion pass (TopTransactionContext). */
-static List *pending_keys = NIL;
+/* Stock rows whose queue walk waits for the completion pass. */
+static KeyQueue pass_keys;
 
 static void
 queue_xact_callback(XactEvent event, void *arg)
@@ -178,28 +178,35 @@ queue_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
-		pending_keys = NIL;		/* memory goes with TopTransactionContext */
+		key_queue_reset(&pass_keys);
+}
+
+/* A pass run in a subtransaction that aborts is run again at commit. */
+static void
+queue_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		key_queue_subxact_abort(&pass_keys, mySubid);
 }
 
 void
 queue_init(void)
 {
 	RegisterXactCallback(queue_xact_callback, NULL);
+	RegisterSubXactCallback(queue_subxact_callback, NULL);
 }
 
 bool
 completion_pass_pending(void)
 {
-	return pending_keys != NIL;
+	return pass_keys.pending != NIL;
 }
 
 static void
 defer_to_pass(const StockKey *key)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-
-	pending_keys = lappend(pending_keys, stock_key_copy_for_transaction(key));
-	MemoryContextSwitchTo(old);
+	key_queue_add(&pass_keys, key);
 	request_completion_pass();
 }
 
@@ -579,7 +586,8 @@ pass_walk(PassRow *rows, int n_rows, PassRow *here)
 void
 completion_pass(void)
 {
-	int			n_pending = list_length(pending_keys),
+	List	   *taken = key_queue_take(&pass_keys);
+	int			n_pending = list_length(taken),
 				n_keys = 0,
 				cap = n_pending * 4 + 4,
 				n_rows,
@@ -591,9 +599,8 @@ completion_pass(void)
 	ListCell   *lc;
 
 	i = 0;
-	foreach(lc, pending_keys)
+	foreach(lc, taken)
 		pending[i++] = *(StockKey *) lfirst(lc);
-	pending_keys = NIL;
 	n_pending = sort_unique_stock_keys(pending, n_pending);
 
 	/*

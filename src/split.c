@@ -868,7 +868,22 @@ typedef struct ClientRules
 } ClientRules;
 
 static HTAB *client_rules = NULL;
-static List *watched_keys = NIL;
+static KeyQueue watched_keys;
+
+/*
+ * Rules postponed while an order function first evaluates the transaction's
+ * new orders (intake_evaluate_pending): a hold or cancel of them later in the
+ * transaction decides whether a rule may split them, so the rules run at
+ * commit, with the watch (watch_run).
+ */
+typedef struct PostponedOrder
+{
+	char	   *client_id;
+	char	   *order_id;
+} PostponedOrder;
+
+static int	rules_postponed = 0;	/* depth of split_rules_postpone(true) */
+static KeyQueue postponed_orders;	/* PostponedOrder * */
 static bool watch_requested = false;
 static bool callbacks_registered = false;
 
@@ -880,9 +895,25 @@ split_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_PREPARE)
 	{
 		client_rules = NULL;
-		watched_keys = NIL;
+		key_queue_reset(&watched_keys);
 		watch_requested = false;
+		rules_postponed = 0;
+		key_queue_reset(&postponed_orders);
 	}
+}
+
+/* Asks for watch_run at commit (once per transaction, again after a run). */
+static void
+request_watch_run(void)
+{
+	static SPIPlanPtr request_plan = NULL;
+
+	if (watch_requested)
+		return;
+	/* Set first: under SET CONSTRAINTS IMMEDIATE the trigger fires inside the INSERT. */
+	watch_requested = true;
+	run_plan(&request_plan, "INSERT INTO backorder.split_request DEFAULT VALUES",
+			 0, NULL, NULL, NULL, 0);
 }
 
 /* A request row inserted in an aborted subtransaction is gone with its trigger event. */
@@ -894,6 +925,8 @@ split_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		client_rules = NULL;
 		watch_requested = false;
+		key_queue_subxact_abort(&watched_keys, mySubid);	/* a watch run in it is undone */
+		key_queue_subxact_abort(&postponed_orders, mySubid);
 	}
 }
 
@@ -1174,11 +1207,32 @@ split_rules_after_settle(const char *client_id, const char *order_id)
 {
 	OrderInfo	o;
 
-	if (split_in_progress || !client_may_split(client_id))
+	if (split_in_progress)
+		return;
+	if (rules_postponed > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		PostponedOrder *p = palloc(sizeof(PostponedOrder));
+
+		p->client_id = pstrdup(client_id);
+		p->order_id = pstrdup(order_id);
+		MemoryContextSwitchTo(old);
+		key_queue_push(&postponed_orders, p);
+		request_watch_run();
+		return;
+	}
+	if (!client_may_split(client_id))
 		return;
 	if (!load_order_info(client_id, order_id, &o) || !rule_may_apply(&o))
 		return;
 	(void) auto_split_guarded(&o, true);
+}
+
+/* Postpones (on) the rules to commit, or stops (off) one postponement; they nest. */
+void
+split_rules_postpone(bool on)
+{
+	rules_postponed += on ? 1 : -1;
 }
 
 /* ----------------------------------------------------------- run_scheduled */
@@ -1265,12 +1319,9 @@ static void
 watch_work(void *arg)
 {
 	static SPIPlanPtr check_plan = NULL;
-	static SPIPlanPtr request_plan = NULL;
 	static const Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	WatchWork  *w = arg;
 	Datum		values[3];
-	ListCell   *lc;
-	MemoryContext old;
 
 	/* A client (or an order) with a rule, and units left over here. */
 	if (!client_may_split(w->key.client_id))
@@ -1285,22 +1336,9 @@ watch_work(void *arg)
 	if (SPI_processed == 0 || !spi_bool(0, 1))
 		return;
 
-	foreach(lc, watched_keys)
-		if (stock_key_cmp(lfirst(lc), &w->key) == 0)
-			break;
-	if (lc == NULL)
-	{
-		old = MemoryContextSwitchTo(TopTransactionContext);
-		watched_keys = lappend(watched_keys, stock_key_copy_for_transaction(&w->key));
-		MemoryContextSwitchTo(old);
-	}
-	if (!watch_requested)
-	{
-		/* Set first: under SET CONSTRAINTS IMMEDIATE the trigger fires inside the INSERT. */
-		watch_requested = true;
-		run_plan(&request_plan, "INSERT INTO backorder.split_request DEFAULT VALUES",
-				 0, NULL, NULL, NULL, 0);
-	}
+	if (!key_queue_contains(&watched_keys, &w->key))
+		key_queue_add(&watched_keys, &w->key);
+	request_watch_run();
 }
 
 /*
@@ -1389,14 +1427,33 @@ watch_run(void *arg)
 	run_plan(&done_plan, "DELETE FROM backorder.split_request WHERE ctid = $1",
 			 1, tid_type, request, NULL, 0);
 
-	while (watched_keys != NIL)
+	while (watched_keys.pending != NIL || postponed_orders.pending != NIL)
 	{
-		List	   *batch = watched_keys;
+		List	   *batch = key_queue_take(&watched_keys);
+		List	   *orders = key_queue_take(&postponed_orders);
+		int			saved = rules_postponed;
 		ListCell   *lc;
 
-		watched_keys = NIL;
 		foreach(lc, batch)
 			watch_key((StockKey *) lfirst(lc));
+		rules_postponed = 0;	/* (SET CONSTRAINTS IMMEDIATE can bring us here inside one) */
+		PG_TRY();
+		{
+			foreach(lc, orders)
+			{
+				PostponedOrder *p = lfirst(lc);
+				OrderInfo	o;
+
+				if (client_may_split(p->client_id) && load_order_info(p->client_id, p->order_id, &o) &&
+					rule_may_apply(&o))
+					(void) auto_split_guarded(&o, false);
+			}
+		}
+		PG_FINALLY();
+		{
+			rules_postponed = saved;
+		}
+		PG_END_TRY();
 	}
 }
 

@@ -26,7 +26,8 @@ SET backorder.now = '2024-05-01 10:00+00';
 -- ---------------------------------------------------------------------------------------------
 -- Set-up.
 
-INSERT INTO backorder.client (client_id, name) VALUES ('mx', 'Matrix');
+INSERT INTO backorder.client (client_id, name) VALUES ('mx', 'Matrix'), ('mx_sla', 'Settings only');
+INSERT INTO backorder.client_sla (client_id) VALUES ('mx_sla');
 INSERT INTO backorder.location (location_id, priority) VALUES ('mx_w1', 1);
 INSERT INTO backorder.sku (client_id, sku) VALUES ('mx', 'A'), ('mx', 'B');
 SELECT backorder.receive('mx', 'A', 'mx_w1', 10, 'PO-MX');
@@ -206,6 +207,8 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('order_line', 'negative qty',             $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('mx', 'MX_HELD', 9, 'A', -2)$$, '23514', false),
 ('order_line', 'negative unit_price',      $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty, unit_price) VALUES ('mx', 'MX_HELD', 9, 'A', 1, -0.01)$$, '23514', false),
 ('order_line', 'UPDATE to a negative unit_price', $$UPDATE backorder.order_line SET unit_price = -5 WHERE client_id = 'mx' AND order_id = 'MX_HELD'$$, '23514', false),
+('order_line', 'NaN unit_price',           $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty, unit_price) VALUES ('mx', 'MX_HELD', 9, 'A', 1, 'NaN')$$, '23514', false),
+('sku', 'NaN unit_price',                  $$INSERT INTO backorder.sku (client_id, sku, unit_price) VALUES ('mx', 'C', 'NaN')$$, '23514', false),
 ('order_line', 'NULL qty',                 $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('mx', 'MX_HELD', 9, 'A', NULL)$$, '23502', false),
 ('order_line', 'qty beyond int4',          $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('mx', 'MX_HELD', 9, 'A', 3000000000)$$, '22003', true),
 ('order_line', 'unknown order',            $$INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('mx', 'NOPE', 1, 'A', 1)$$, '23503', false),
@@ -253,6 +256,8 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('sku', 'new code for a SKU with stock',   $$UPDATE backorder.sku SET sku = 'A2' WHERE client_id = 'mx' AND sku = 'A'$$, '23503', false),
 ('location', 'new key for a warehouse with stock', $$UPDATE backorder.location SET location_id = 'mx_w9' WHERE location_id = 'mx_w1'$$, '23503', false),
 ('client', 'new key for a client with SKUs', $$UPDATE backorder.client SET client_id = 'mx9' WHERE client_id = 'mx'$$, '23503', false),
+('client', 'DELETE of a client with an SLA row', $$DELETE FROM backorder.client WHERE client_id = 'mx_sla'$$, '23503', false),
+('client', 'new key for a client with an SLA row', $$UPDATE backorder.client SET client_id = 'mx_sla2' WHERE client_id = 'mx_sla'$$, '23503', false),
 ('stock_movement', 'backdated created_at', $$INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, created_at) VALUES ('mx', 'A', 'mx_w1', 'receipt', 1, '1999-01-01')$$, '428C9', false),
 ('stock_movement', 'return naming an unknown order', $$INSERT INTO backorder.stock_movement (client_id, sku, location_id, kind, qty, order_id) VALUES ('mx', 'A', 'mx_w1', 'return', 1, 'NO_SUCH')$$, '23503', false),
 ('orders', 'UPDATE priority of a shipped order', $$UPDATE backorder.orders SET priority = 9 WHERE client_id = 'mx' AND order_id = 'MX_SHIPPED'$$, '55000', false),

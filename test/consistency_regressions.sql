@@ -29,17 +29,23 @@
 --       transaction evaluate it first, as its commit would (they refused it with 55000, and an
 --       order inserted and cancelled in one transaction had no 'placed' event);
 --   B19 hold_added and hold_released events name the open inventory reasons, like held's;
---   B20 set_demand_time_zone refuses a POSIX offset such as '+05' (it meant UTC-5);
+--   B20 set_demand_time_zone refuses a POSIX offset such as '+05' (it meant UTC-5) and localtime;
 --   B21 a stock row created by a movement of 0 units has its updated_at set;
 --   B22 an order settled inside a savepoint that is rolled back is settled again at commit,
 --       with the changes the rolled-back events had named (it stayed needs_review with all its
---       units, and events lost units; found by a fresh-user trial).
+--       units, and events lost units; found by a fresh-user trial);
+--   B23 split rules wait for commit when an order is held or cancelled in the transaction that
+--       placed it or gave it units (a ready child escaped the cancel or hold of its parent; a
+--       second fresh-user trial);
+--   B24-B26 work taken by a subtransaction that is rolled back is done again at commit: the
+--       complete_only completion pass (B24), the split rules' watch of stock arriving at another
+--       warehouse (B25), the serving of units a line edit freed (B26) (a second trial).
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(54);
+SELECT plan(64);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -383,6 +389,8 @@ SELECT results_eq($$SELECT e.event, e.detail -> 'reasons', jsonb_array_length(co
 -- B20.
 SELECT throws_ok($$SELECT backorder.set_demand_time_zone('+05')$$, '22023',
                  'time zone "+05" is not a time zone name', 'B20: a POSIX offset is refused');
+SELECT throws_ok($$SELECT backorder.set_demand_time_zone('localtime')$$, '22023',
+                 'time zone "localtime" is not a place''s time zone', 'B20: localtime (the host''s zone) is refused');
 SELECT lives_ok($$SELECT backorder.set_demand_time_zone('Etc/GMT-5')$$, 'B20: its IANA spelling is taken');
 
 -- B21.
@@ -437,6 +445,101 @@ SELECT results_eq($$SELECT order_id, event, detail -> 'changes' FROM backorder.o
                   'B22: each release names the units that moved, once');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb22'$$,
                 'B22: invariants hold after the failed wave');
+
+-- B23.  as_available; A: 1 in stock, B: none, C: 1.
+INSERT INTO backorder.client (client_id, split_rule) VALUES ('kb23', 'as_available');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb23', 'A'), ('kb23', 'B'), ('kb23', 'C');
+SELECT backorder.receive('kb23', s, 'kb_w1', 1) FROM unnest('{A,C}'::text[]) s \g /dev/null
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id) VALUES
+    ('kb23', 'o1', '2024-06-01 08:00+00', 'kb_w1'), ('kb23', 'o2', '2024-06-01 08:01+00', 'kb_w1'),
+    ('kb23', 'o3', '2024-06-01 08:02+00', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES
+    ('kb23', 'o1', 1, 'A', 1), ('kb23', 'o1', 2, 'B', 1),
+    ('kb23', 'o2', 1, 'A', 1), ('kb23', 'o2', 2, 'B', 1),
+    ('kb23', 'o3', 1, 'C', 1), ('kb23', 'o3', 2, 'B', 1);
+SELECT backorder.cancel_order('kb23', 'o1') \g /dev/null
+SELECT backorder.hold_order('kb23', 'o2', 'fraud_review') \g /dev/null
+SELECT is(backorder.release_hold('kb23', 'o3', 'manual'), false, 'B23: o3 has no manual hold');
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT o.order_id, o.status,
+                           (SELECT string_agg(h.reason, ',' ORDER BY h.reason) FROM backorder.order_hold h
+                             WHERE h.client_id = o.client_id AND h.order_id = o.order_id AND h.released_at IS NULL)
+                      FROM backorder.orders o WHERE o.client_id = 'kb23' ORDER BY 1$$,
+                  $$VALUES ('o1', 'cancelled', NULL), ('o2', 'needs_review', 'fraud_review,out_of_stock'),
+                           ('o3', 'needs_review', 'out_of_stock'), ('o3-S1', 'ready', NULL)$$,
+                  'B23: no child of the cancelled o1 nor of the held o2; o3 (no operator hold) split');
+-- ... and an order placed before, completed by a receipt, then held in the same transaction.
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb23', 'w1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb23', 'w1', 1, 'C', 1), ('kb23', 'w1', 2, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb23', 'C', 'kb_w1', 1) \g /dev/null
+SELECT backorder.hold_order('kb23', 'w1', 'fraud_review') \g /dev/null
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, status FROM backorder.orders WHERE client_id = 'kb23' AND order_id LIKE 'w1%'$$,
+                  $$VALUES ('w1', 'needs_review')$$, 'B23: w1 gained C and was held: no child');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb23'$$, 'B23: invariants hold');
+
+-- B24.  complete_only: o1 needs A and B; B is in stock, A arrives, then a savepoint runs the
+-- completion pass and is rolled back.
+INSERT INTO backorder.client (client_id, allocation_policy) VALUES ('kb24', 'complete_only');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb24', 'A'), ('kb24', 'B'), ('kb24', 'C');
+SELECT backorder.receive('kb24', 'B', 'kb_w1', 1) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb24', 'o1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb24', 'o1', 1, 'A', 1), ('kb24', 'o1', 2, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb24', 'A', 'kb_w1', 1) \g /dev/null
+SAVEPOINT b24;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT backorder.adjust('kb24', 'C', 'kb_w1', 1, 'found') \g /dev/null
+ROLLBACK TO SAVEPOINT b24;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT is((SELECT status FROM backorder.orders WHERE client_id = 'kb24'), 'ready',
+          'B24: the completion pass runs again at commit: o1 ready');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb24'$$, 'B24: invariants hold');
+
+-- B25.  as_available; o1 (A, B) waits at kb_w1; A arrives at kb_w2; the watch runs in a
+-- savepoint that is rolled back.
+INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w2', 2);
+INSERT INTO backorder.client (client_id, split_rule) VALUES ('kb25', 'as_available');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb25', 'A'), ('kb25', 'B'), ('kb25', 'C');
+INSERT INTO backorder.orders (client_id, order_id) VALUES ('kb25', 'o1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb25', 'o1', 1, 'A', 1), ('kb25', 'o1', 2, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb25', 'A', 'kb_w2', 1) \g /dev/null
+SAVEPOINT b25;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT backorder.adjust('kb25', 'C', 'kb_w1', 1, 'found') \g /dev/null
+ROLLBACK TO SAVEPOINT b25;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, status FROM backorder.orders WHERE client_id = 'kb25' ORDER BY 1$$,
+                  $$VALUES ('o1', 'needs_review'), ('o1-S1', 'ready')$$,
+                  'B25: the watch runs again at commit: A ships from kb_w2 in o1-S1');
+
+-- B26.  X holds 3 of A; Y waits for 2.  X's line drops to 1 (2 units freed); the evaluation
+-- that serves them runs in a savepoint that is rolled back.
+INSERT INTO backorder.client (client_id) VALUES ('kb26');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb26', 'A');
+SELECT backorder.receive('kb26', 'A', 'kb_w1', 3) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, placed_at, location_id) VALUES
+    ('kb26', 'X', '2024-06-01 08:00+00', 'kb_w1'), ('kb26', 'Y', '2024-06-01 08:01+00', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb26', 'X', 1, 'A', 3), ('kb26', 'Y', 1, 'A', 2);
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE backorder.order_line SET qty = 1 WHERE client_id = 'kb26' AND order_id = 'X';
+SAVEPOINT b26;
+SET CONSTRAINTS ALL IMMEDIATE;
+ROLLBACK TO SAVEPOINT b26;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, status, allocated FROM backorder.orders JOIN backorder.order_line USING (client_id, order_id)
+                     WHERE client_id = 'kb26' ORDER BY 1$$,
+                  $$VALUES ('X', 'ready', 1), ('Y', 'ready', 2)$$,
+                  'B26: the freed units are served at commit: Y ready');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id IN ('kb25', 'kb26')$$,
+                'B25, B26: invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

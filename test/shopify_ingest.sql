@@ -29,7 +29,7 @@ ROLLBACK;
 \set res_cancel `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/res_cancel.json"`
 \set req_create `cat "${BACKORDER_DATA:-../shared/data}/shopify/monei_shopify_api_node/req_create.json"`
 
-SELECT plan(119);
+SELECT plan(122);
 
 INSERT INTO backorder.client (client_id, name) VALUES ('shopify_t', 'Shopify test shop');
 INSERT INTO backorder.location (location_id, name, priority) VALUES ('shopify_w1', 'Shopify test DC', 1);
@@ -364,6 +364,10 @@ SELECT is(backorder.ingest_shopify_order('shopify_t', '{"id": 779, "created_at":
           'created', 'fractional seconds and an offset are ISO 8601');
 SELECT results_eq($$SELECT unit_price FROM pg_temp.lines_of('779')$$, $$VALUES (12.35::numeric)$$,
                   'a 3-decimal price is rounded to cents, not dropped');
+SELECT throws_ok($$SELECT backorder.ingest_shopify_order('shopify_t', '{"id": 780, "created_at": "2024-05-01T09:00:00Z", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1, "price": "-5.00"}]}')$$,
+                 '22023', 'line item 1 of shopify order 780 has price "-5.00", not a price', 'a negative price: 22023');
+SELECT throws_ok($$SELECT backorder.ingest_shopify_order('shopify_t', '{"id": 780, "created_at": "2024-05-01T09:00:00Z", "line_items": [{"id": 1, "sku": "IPOD2008RED", "quantity": 1, "price": "9999999999.999"}]}')$$,
+                 '22023', 'line item 1 of shopify order 780 has price "9999999999.999", not a price', 'a price beyond numeric(12,2): 22023');
 
 -- A split order (client rule as_available): 5 X ordered, 3 in stock: 5002-S1 ships 3, 5002 keeps 2.
 INSERT INTO backorder.client (client_id, split_rule) VALUES ('shopify_s', 'as_available');
@@ -385,7 +389,9 @@ SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at"
           'updated', 'split family: an update whose lines add up to the family''s: updated');
 SELECT results_eq($$SELECT * FROM pg_temp.family()$$,
                   $$VALUES ('5002', 'needs_review', 2, 'out_of_stock'), ('5002-S1', 'ready', 3, NULL)$$,
-                  'split family: ... nothing changed');
+                  'split family: ... the lines as they were');
+SELECT results_eq($$SELECT order_id, unit_price FROM backorder.order_line WHERE client_id = 'shopify_s' ORDER BY 1$$,
+                  $$VALUES ('5002', 9.50), ('5002-S1', 9.50)$$, 'split family: ... the new price on both orders');
 SELECT is(backorder.ingest_shopify_order('shopify_s', '{"id": 5002, "created_at": "2024-03-02T10:00:00Z", "updated_at": "2024-03-02T10:30:00Z", "line_items": [{"id": 1, "sku": "X", "quantity": 5, "current_quantity": 4}]}'),
           'held', 'split family: an edit of its lines is not applied: held');
 SELECT results_eq($$SELECT * FROM pg_temp.family()$$,

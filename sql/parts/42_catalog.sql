@@ -57,8 +57,8 @@ BEGIN
                 USING ERRCODE = CASE WHEN NEW.status IS NULL THEN 'not_null_violation' ELSE 'check_violation' END,
                       HINT = 'Use active or discontinued (set backorderable = false for a SKU that will not be restocked).';
         END IF;
-        IF NEW.lead_time_days < 0 OR NEW.safety_stock < 0 OR NEW.unit_price < 0 THEN
-            RAISE EXCEPTION 'negative lead_time_days, safety_stock or unit_price for SKU "%"', left(NEW.sku, 80)
+        IF NEW.lead_time_days < 0 OR NEW.safety_stock < 0 OR NEW.unit_price < 0 OR NEW.unit_price = 'NaN' THEN
+            RAISE EXCEPTION 'negative (or NaN) lead_time_days, safety_stock or unit_price for SKU "%"', left(NEW.sku, 80)
                 USING ERRCODE = 'check_violation',
                       HINT = 'Give lead_time_days, safety_stock and unit_price as 0 or more (lead_time_days NULL when unknown).';
         END IF;
@@ -170,6 +170,16 @@ BEGIN
                       HINT = CASE WHEN TG_OP = 'DELETE'
                                   THEN 'A client with history stays; cancel its open orders with backorder.cancel_order() instead.'
                                   ELSE 'A client key is history: change its name column instead.' END;
+        END IF;
+        -- Its settings and the roles bound to it name it without a foreign key: left behind,
+        -- they would apply to (and let those roles see) a later client of the same id.
+        IF EXISTS (SELECT 1 FROM backorder.client_sla x WHERE x.client_id = OLD.client_id)
+           OR EXISTS (SELECT 1 FROM backorder.client_holiday x WHERE x.client_id = OLD.client_id)
+           OR EXISTS (SELECT 1 FROM backorder.client_role x WHERE x.client_id = OLD.client_id)
+           OR EXISTS (SELECT 1 FROM backorder.client_forecast_setting x WHERE x.client_id = OLD.client_id) THEN
+            RAISE EXCEPTION 'client "%" has settings or roles; it cannot be %', left(OLD.client_id, 80), v_done
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Delete its rows in backorder.client_sla, client_holiday, client_role and client_forecast_setting first.';
         END IF;
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;

@@ -205,8 +205,14 @@ BEGIN
                                  THEN v_cur::text::integer ELSE v_qty::text::integer END;
         v_orig := v_orig || v_qty::text::integer;
         -- rounded to cents (unit_price is numeric(12,2)); a 3-decimal currency loses its last digit
-        v_prices := v_prices || CASE WHEN v_item ->> 'price' ~ '^[0-9]{1,10}(\.[0-9]+)?$'
-                                     THEN round((v_item ->> 'price')::numeric, 2) END;
+        IF v_item -> 'price' IS NOT NULL AND jsonb_typeof(v_item -> 'price') <> 'null'
+           AND NOT coalesce(CASE WHEN v_item ->> 'price' ~ '^[0-9]{1,10}(\.[0-9]+)?$'
+                                 THEN round((v_item ->> 'price')::numeric, 2) < 10000000000 END, false) THEN
+            RAISE EXCEPTION 'line item % of shopify order % has price %, not a price', v_n, v_id, v_item -> 'price'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A line item''s "price" is a decimal string of 0 or more, below 10000000000, such as "199.00".';
+        END IF;
+        v_prices := v_prices || round((v_item ->> 'price')::numeric, 2);
         IF v_qtys[v_n] > 0 THEN
             v_live := v_live + 1;
         END IF;
@@ -334,6 +340,15 @@ BEGIN
                          v_id, array_to_string(v_family, ', '), array_to_string(v_open, ', ');
             RETURN 'held';
         END IF;
+        -- the lines add up: only prices may have changed, on the orders still open
+        UPDATE backorder.order_line ol
+           SET unit_price = l.price
+          FROM unnest(v_ids, v_prices) AS l (item_id, price),
+               backorder.shopify_order_line m
+         WHERE m.client_id = p_client_id AND m.shopify_id = v_id AND m.line_item_id = l.item_id
+           AND NOT m.removed
+           AND ol.client_id = p_client_id AND ol.order_id = ANY (v_open) AND ol.line_no = m.line_no
+           AND ol.unit_price IS DISTINCT FROM l.price;
         RETURN 'updated';
     END IF;
 

@@ -42,11 +42,16 @@ typedef struct DirtyOrder
 	bool		inserts_only;	/* ... and every such write was an INSERT */
 	bool		is_new;			/* inserted by this transaction, not shipped or cancelled */
 	bool		new_seen;		/* ... and its row was read back as 'new' */
-	SubTransactionId inserted_in;
 	bool		empty;			/* last evaluation found no lines */
-	SubTransactionId dirtied_in;	/* first app write since the last evaluation */
-	SubTransactionId evaluated_in;	/* last evaluation */
+	List	   *saved;			/* SavedState *: what a subtransaction abort restores */
 } DirtyOrder;
+
+/* An entry as it was before the first change made in subtransaction subid (or a child of it). */
+typedef struct SavedState
+{
+	SubTransactionId subid;
+	DirtyOrder	state;
+} SavedState;
 
 /* Per-transaction state, in TopTransactionContext; reset at transaction end. */
 static HTAB *dirty_orders = NULL;
@@ -58,6 +63,13 @@ static KeyQueue freed_keys;
  * (one per line) fire after its evaluation; they return at once.
  */
 static bool all_clean = false;
+
+/*
+ * An evaluation is running.  Under SET CONSTRAINTS IMMEDIATE the intake
+ * events of the engine's own statements (a split rule's, inside it) fire at
+ * once: they must not evaluate again an order half evaluated.
+ */
+static bool evaluating = false;
 
 static void
 order_key(char *buf, const char *client_id, const char *order_id)
@@ -113,11 +125,37 @@ intake_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * A subtransaction abort undoes the writes made in it.  PostgreSQL discards
- * the trigger events queued in it and re-arms deferred events it fired, so:
- * an order dirtied only inside it is clean again (the write is gone); an
- * order dirtied before it but evaluated inside it is dirty again (its event
- * fires again).  Subtransaction ids only grow, so "in it" is ">= mySubid".
+ * Before an entry changes inside a subtransaction, its state is saved, once
+ * per subtransaction: an abort puts back the state from before its first
+ * change.  (A state saved in a child that committed stands for the parent
+ * too: nothing changed in the parent before it.)
+ */
+static DirtyOrder *
+changing(DirtyOrder *entry)
+{
+	SubTransactionId here = GetCurrentSubTransactionId();
+	MemoryContext old;
+	SavedState *saved;
+
+	if (entry == NULL || here == TopSubTransactionId ||
+		(entry->saved != NIL && ((SavedState *) llast(entry->saved))->subid >= here))
+		return entry;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	saved = palloc(sizeof(SavedState));
+	saved->subid = here;
+	saved->state = *entry;
+	entry->saved = lappend(entry->saved, saved);
+	MemoryContextSwitchTo(old);
+	return entry;
+}
+
+/*
+ * A subtransaction abort undoes the writes and evaluations made in it.
+ * PostgreSQL discards the trigger events queued in it and re-arms deferred
+ * events it fired, so each order is put back as it was when the
+ * subtransaction began: dirty again if an evaluation in it is undone, clean
+ * again if the write that dirtied it is, new or not as before.
+ * Subtransaction ids only grow, so "in it" is ">= mySubid".
  */
 static void
 intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -125,6 +163,7 @@ intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	HASH_SEQ_STATUS seq;
 	DirtyOrder *entry;
+	MemoryContext old;
 
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
@@ -132,16 +171,29 @@ intake_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	if (dirty_orders == NULL)
 		return;
 	all_clean = false;
+	old = MemoryContextSwitchTo(TopTransactionContext);	/* the kept lists outlive the callback */
 	hash_seq_init(&seq, dirty_orders);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		if (entry->is_new && entry->inserted_in >= mySubid)
-			entry->is_new = false;	/* the insert is undone */
-		if (entry->dirty && entry->dirtied_in >= mySubid)
-			entry->dirty = false;
-		else if (!entry->dirty && entry->evaluated_in >= mySubid && entry->dirtied_in < mySubid)
-			entry->dirty = true;
+		List	   *kept = NIL;
+		SavedState *restore = NULL;
+		ListCell   *lc;
+
+		foreach(lc, entry->saved)
+		{
+			SavedState *saved = lfirst(lc);
+
+			if (saved->subid < mySubid)
+				kept = lappend(kept, saved);
+			else if (restore == NULL)
+				restore = saved;
+		}
+		if (restore == NULL)
+			continue;
+		*entry = restore->state;
+		entry->saved = kept;
 	}
+	MemoryContextSwitchTo(old);
 }
 
 void
@@ -178,10 +230,8 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 		entry->inserts_only = false;
 		entry->is_new = false;
 		entry->new_seen = false;
-		entry->inserted_in = InvalidSubTransactionId;
 		entry->empty = false;
-		entry->dirtied_in = InvalidSubTransactionId;
-		entry->evaluated_in = InvalidSubTransactionId;
+		entry->saved = NIL;
 	}
 	return entry;
 }
@@ -195,13 +245,10 @@ dirty_entry(const char *client_id, const char *order_id, bool create)
 void
 intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write)
 {
-	DirtyOrder *entry = dirty_entry(client_id, order_id, true);
+	DirtyOrder *entry = changing(dirty_entry(client_id, order_id, true));
 
 	if (!entry->dirty)
-	{
-		entry->dirtied_in = GetCurrentSubTransactionId();
 		entry->inserts_only = true;
-	}
 	entry->dirty = true;
 	all_clean = false;
 	if (write == DIRTY_EDIT)
@@ -210,7 +257,6 @@ intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write)
 	{
 		entry->is_new = true;
 		entry->new_seen = false;
-		entry->inserted_in = GetCurrentSubTransactionId();
 	}
 }
 
@@ -223,7 +269,7 @@ intake_mark_dirty(const char *client_id, const char *order_id, DirtyWrite write)
 void
 intake_order_status_seen(const char *client_id, const char *order_id, bool status_new)
 {
-	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
+	DirtyOrder *entry = changing(dirty_entry(client_id, order_id, false));
 
 	if (entry == NULL || !entry->is_new)
 		return;
@@ -237,7 +283,7 @@ intake_order_status_seen(const char *client_id, const char *order_id, bool statu
 void
 intake_order_closed(const char *client_id, const char *order_id)
 {
-	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
+	DirtyOrder *entry = changing(dirty_entry(client_id, order_id, false));
 
 	if (entry != NULL)
 		entry->is_new = false;
@@ -639,10 +685,10 @@ evaluate_order(const char *client_id, const char *order_id)
 		return;
 	if (o.n_lines == 0)
 	{
-		dirty_entry(client_id, order_id, true)->empty = true;	/* checked again at commit */
+		changing(dirty_entry(client_id, order_id, true))->empty = true;	/* checked again at commit */
 		return;
 	}
-	dirty_entry(client_id, order_id, true)->empty = false;
+	changing(dirty_entry(client_id, order_id, true))->empty = false;
 	was_new = strcmp(o.status, "new") == 0;
 
 	freed = key_queue_take(&freed_keys);	/* this evaluation serves them */
@@ -734,13 +780,10 @@ evaluate_dirty_order(const char *client_id, const char *order_id)
 	DirtyOrder *entry;
 
 	evaluate_order(client_id, order_id);
-	entry = dirty_entry(client_id, order_id, true);
+	entry = changing(dirty_entry(client_id, order_id, true));
 	/* An order without lines stays dirty: lines may follow, or commit refuses it. */
 	if (!entry->empty)
-	{
 		entry->dirty = false;
-		entry->evaluated_in = GetCurrentSubTransactionId();
-	}
 }
 
 /*
@@ -808,7 +851,18 @@ evaluate_dirty_orders(void *arg)
 static void
 evaluate_dirty_orders_batched(void *arg)
 {
-	demand_summary_batched(evaluate_dirty_orders, arg);
+	bool		saved = evaluating;
+
+	evaluating = true;
+	PG_TRY();
+	{
+		demand_summary_batched(evaluate_dirty_orders, arg);
+	}
+	PG_FINALLY();
+	{
+		evaluating = saved;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -856,7 +910,7 @@ backorder_intake(PG_FUNCTION_ARGS)
 		elog(ERROR, "backorder.intake: not called by trigger manager");
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		elog(ERROR, "backorder.intake: must be fired AFTER ... FOR EACH ROW");
-	if (all_clean)
+	if (all_clean || evaluating)
 		return PointerGetDatum(NULL);
 
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;

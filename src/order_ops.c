@@ -287,6 +287,8 @@ ship_work(void *arg)
 											n_refused > WAVE_NAMES_LISTED ? ", ..." : ""),
 				 errhint("%s%s", strcmp(status, "needs_review") == 0
 						 ? "Wait for its holds to clear (see backorder.needs_review), or split it."
+						 : strcmp(status, "new") == 0
+						 ? "Insert its lines first: an order without lines is not evaluated."
 						 : "Only ready orders ship.",
 						 op->single ? "" : "  Ship the rest as a wave without it.")));
 	}

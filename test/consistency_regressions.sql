@@ -39,13 +39,17 @@
 --       second fresh-user trial);
 --   B24-B26 work taken by a subtransaction that is rolled back is done again at commit: the
 --       complete_only completion pass (B24), the split rules' watch of stock arriving at another
---       warehouse (B25), the serving of units a line edit freed (B26) (a second trial).
+--       warehouse (B25), the serving of units a line edit freed (B26) (a second trial);
+--   B27 a line edit inside a rolled-back subtransaction does not make the engine forget an
+--       earlier edit of the same order (it committed unevaluated: ready with 1 of 3; a third trial);
+--   B28 under SET CONSTRAINTS ALL IMMEDIATE, a split rule's own line edit does not evaluate its
+--       order again mid-split (complete_only gave one unit to the parent and its child).
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(64);
+SELECT plan(69);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -339,6 +343,8 @@ SELECT is(backorder.cancel_order('kb18', 'C1'), true, 'B18: a new order can be c
 SELECT is(backorder.ship_order('kb18', 'S1'), true, 'B18: a new order that is ready ships');
 SELECT throws_ok($$SELECT backorder.hold_order('kb18', 'E1')$$, '55000',
                  'order "E1" is new and cannot be held', 'B18: an order without lines is not evaluated yet');
+SELECT throws_ok($$SELECT backorder.ship_order('kb18', 'E1')$$, '55000',
+                 'order "E1" is new, not ready, and cannot ship', 'B18: ... nor shipped');
 INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb18', 'E1', 1, 'A', 5);
 SET CONSTRAINTS ALL IMMEDIATE;
 SELECT results_eq($$SELECT order_id, string_agg(event || ' ' || status, ', ' ORDER BY event_id)
@@ -540,6 +546,41 @@ SELECT results_eq($$SELECT order_id, status, allocated FROM backorder.orders JOI
                   'B26: the freed units are served at commit: Y ready');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id IN ('kb25', 'kb26')$$,
                 'B25, B26: invariants hold');
+
+-- B27.  O1 (1 of A, stock 1) is ready; its qty goes to 3, then a savepoint holds it and edits it
+-- again, and is rolled back: the qty-3 edit is evaluated at commit.
+INSERT INTO backorder.client (client_id) VALUES ('kb27');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb27', 'A');
+SELECT backorder.receive('kb27', 'A', 'kb_w1', 1) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb27', 'O1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb27', 'O1', 1, 'A', 1);
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE backorder.order_line SET qty = 3 WHERE client_id = 'kb27' AND order_id = 'O1';
+SAVEPOINT b27;
+SELECT backorder.hold_order('kb27', 'O1') \g /dev/null
+UPDATE backorder.order_line SET qty = 2 WHERE client_id = 'kb27' AND order_id = 'O1';
+ROLLBACK TO SAVEPOINT b27;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT o.status, l.qty, l.allocated,
+                           (SELECT string_agg(h.reason, ',') FROM backorder.order_hold h
+                             WHERE h.client_id = o.client_id AND h.order_id = o.order_id AND h.released_at IS NULL)
+                      FROM backorder.orders o JOIN backorder.order_line l USING (client_id, order_id)
+                     WHERE o.client_id = 'kb27'$$,
+                  $$VALUES ('needs_review', 3, 1, 'out_of_stock')$$,
+                  'B27: the qty-3 edit is evaluated: O1 held out_of_stock with 1 of 3');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb27'$$, 'B27: invariants hold');
+
+-- B28.  complete_only and as_available; B: 1 in stock; O1 wants 2, placed under IMMEDIATE.
+INSERT INTO backorder.client (client_id, allocation_policy, split_rule) VALUES ('kb28', 'complete_only', 'as_available');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb28', 'B');
+SELECT backorder.receive('kb28', 'B', 'kb_w1', 1) \g /dev/null
+WITH o AS (INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb28', 'O1', 'kb_w1') RETURNING client_id, order_id)
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) SELECT client_id, order_id, 1, 'B', 2 FROM o;
+SELECT results_eq($$SELECT o.order_id, o.status, l.qty, l.allocated FROM backorder.orders o
+                      JOIN backorder.order_line l USING (client_id, order_id) WHERE o.client_id = 'kb28' ORDER BY 1$$,
+                  $$VALUES ('O1', 'needs_review', 1, 0), ('O1-S1', 'ready', 1, 1)$$,
+                  'B28: the unit ships in O1-S1, O1 keeps the one it waits for');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb28'$$, 'B28: invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -416,6 +416,9 @@ settle_touched(void *arg)
 		run_plan(&done_plan, "DELETE FROM backorder.settle_request WHERE ctid = $1",
 				 1, tid_type, request, NULL, 0);
 	}
+	/* Fired by a grant of the completion pass: settle_batches settles when the pass is done. */
+	if (completion_pass_running())
+		return;
 	settle_batches(call->with_pass);
 }
 

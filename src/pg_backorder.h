@@ -158,6 +158,7 @@ extern int64 serve_queue(const StockKey *key, AllocationPolicy policy, int64 ava
 extern void queue_init(void);
 extern bool completion_pass_pending(void);
 extern void completion_pass(void);
+extern bool completion_pass_running(void);
 
 /* Takes `deficit` allocated units back from the newest unshipped orders. */
 extern void take_back(const StockKey *key, int64 deficit);

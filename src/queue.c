@@ -583,8 +583,8 @@ pass_walk(PassRow *rows, int n_rows, PassRow *here)
  * The completion pass (see above).  The caller runs it in the engine context
  * once the transaction's statements and intake are done.
  */
-void
-completion_pass(void)
+static void
+completion_pass_work(void)
 {
 	List	   *taken = key_queue_take(&pass_keys);
 	int			n_pending = list_length(taken),
@@ -697,4 +697,30 @@ take_back(const StockKey *key, int64 deficit)
 			 key->client_id, key->sku, key->location_id);
 
 	apply_grants(key, grants, n);
+}
+
+/* The pass is running: a settle fired inside it (SET CONSTRAINTS IMMEDIATE) waits for its end. */
+static bool pass_running = false;
+
+bool
+completion_pass_running(void)
+{
+	return pass_running;
+}
+
+void
+completion_pass(void)
+{
+	bool		saved = pass_running;
+
+	pass_running = true;
+	PG_TRY();
+	{
+		completion_pass_work();
+	}
+	PG_FINALLY();
+	{
+		pass_running = saved;
+	}
+	PG_END_TRY();
 }

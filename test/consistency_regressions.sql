@@ -43,13 +43,15 @@
 --   B27 a line edit inside a rolled-back subtransaction does not make the engine forget an
 --       earlier edit of the same order (it committed unevaluated: ready with 1 of 3; a third trial);
 --   B28 under SET CONSTRAINTS ALL IMMEDIATE, a split rule's own line edit does not evaluate its
---       order again mid-split (complete_only gave one unit to the parent and its child).
+--       order again mid-split (complete_only gave one unit to the parent and its child);
+--   B29 a settle fired by the completion pass's own grants (IMMEDIATE again after a rolled-back
+--       savepoint) waits for the pass: one release names both units, not 'allocated' then 'released'.
 -- (B5 and B7, concurrency gaps of complete_only, are pinned by the isolation specs
 -- complete_only_cross_sku and complete_only_other_rows_key_order.)
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(69);
+SELECT plan(70);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -581,6 +583,25 @@ SELECT results_eq($$SELECT o.order_id, o.status, l.qty, l.allocated FROM backord
                   $$VALUES ('O1', 'needs_review', 1, 0), ('O1-S1', 'ready', 1, 1)$$,
                   'B28: the unit ships in O1-S1, O1 keeps the one it waits for');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb28'$$, 'B28: invariants hold');
+
+-- B29.  complete_only: O1 needs A and B, B in stock; A arrives.
+INSERT INTO backorder.client (client_id, allocation_policy) VALUES ('kb29', 'complete_only');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb29', 'A'), ('kb29', 'B');
+SELECT backorder.receive('kb29', 'B', 'kb_w1', 1) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id) VALUES ('kb29', 'O1', 'kb_w1');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb29', 'O1', 1, 'A', 1), ('kb29', 'O1', 2, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb29', 'A', 'kb_w1', 1) \g /dev/null
+SAVEPOINT b29;
+SET CONSTRAINTS ALL IMMEDIATE;
+ROLLBACK TO SAVEPOINT b29;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT event, detail -> 'changes' FROM backorder.order_event
+                     WHERE client_id = 'kb29' AND event NOT IN ('placed', 'held') ORDER BY event_id$$,
+                  $$VALUES ('released', '[{"sku": "A", "units": 1, "location_id": "kb_w1"},
+                                          {"sku": "B", "units": 1, "location_id": "kb_w1"}]'::jsonb)$$,
+                  'B29: one release with both units');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -92,3 +92,8 @@ INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES
 COMMIT;
 SELECT order_id, line_no, qty, allocated FROM backorder.order_line WHERE order_id = 'O1' ORDER BY 1, 2;
 SELECT * FROM backorder.check_invariants();
+-- Deleting every line of a placed order is refused at commit with a hint to cancel it instead.
+BEGIN;
+DELETE FROM backorder.order_line WHERE client_id = 'c1' AND order_id = 'O1';
+COMMIT;
+SELECT order_id, line_no, qty FROM backorder.order_line WHERE order_id = 'O1' ORDER BY 1, 2;

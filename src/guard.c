@@ -13,7 +13,10 @@
  * row for the order's evaluation to serve at commit.
  *
  * Statements that update or delete existing orders or lines first take the
- * edit lock exclusively (guard_statement).  Row locks on lines are taken by
+ * edit lock exclusively (guard_statement), and so does a line inserted into an
+ * order another transaction placed, and a catalog change the engine follows
+ * (a SKU's status or backorderable flag, a client's allocation policy): the
+ * engine paths of other transactions then see all of it or none of it.  Row locks on lines are taken by
  * the UPDATE itself before any row trigger runs, so without this an app edit
  * would lock order rows before stock rows, against rule 1.  Engine paths
  * hold the edit lock shared, so they wait for the editing transaction rather
@@ -22,6 +25,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "mb/pg_wchar.h"
@@ -247,6 +251,7 @@ typedef struct GuardWork
 	const char *location_id;	/* orders INSERT: requested location */
 	bool		line_write;		/* order_line write: the order must be open */
 	bool		order_status_new;	/* out, line_write: the order's status is 'new' */
+	bool		order_placed_here;	/* out, line_write: this transaction placed it */
 	StockKey	freed_key;		/* order_line edit: units to give back */
 	int64		freed;
 	bool		copy_queue_position;	/* orders UPDATE: copy priority, placed_at to lines */
@@ -286,11 +291,18 @@ guard_work(void *arg)
 		static const Oid types[2] = {TEXTOID, TEXTOID};
 		Datum		values[2];
 		char	   *status;
+		bool		isnull;
 
 		values[0] = text_datum(w->client_id ? w->client_id : "");
 		values[1] = text_datum(w->order_id ? w->order_id : "");
-		run_plan(&plan, "SELECT status FROM backorder.orders"
-				 " WHERE client_id OPERATOR(pg_catalog.=) $1 AND order_id OPERATOR(pg_catalog.=) $2",
+		/* An order is placed by the transaction that writes its 'placed' event. */
+		run_plan(&plan, "SELECT o.status,"
+				 "       CASE WHEN o.status OPERATOR(pg_catalog.<>) 'new' THEN"
+				 "         (SELECT e.xmin FROM backorder.order_event e"
+				 "           WHERE e.client_id OPERATOR(pg_catalog.=) $1 AND e.order_id OPERATOR(pg_catalog.=) $2"
+				 "             AND e.event OPERATOR(pg_catalog.=) 'placed' LIMIT 1) END"
+				 "  FROM backorder.orders o"
+				 " WHERE o.client_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) $2",
 				 2, types, values, NULL, 1);
 		if (SPI_processed == 0)
 			ereport(ERROR,
@@ -300,6 +312,14 @@ guard_work(void *arg)
 					 errhint("Insert the order into backorder.orders before its lines.")));
 		status = spi_text(0, 1);
 		w->order_status_new = strcmp(status, "new") == 0;
+		w->order_placed_here = w->order_status_new;
+		if (!w->order_status_new)
+		{
+			Datum		placed_xmin = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+			w->order_placed_here = !isnull &&
+				TransactionIdIsCurrentTransactionId(DatumGetTransactionId(placed_xmin));
+		}
 		if (strcmp(status, "shipped") == 0 || strcmp(status, "cancelled") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -432,6 +452,17 @@ guard_order_line(TriggerData *td)
 			!intake_order_is_new(w.client_id, w.order_id))
 		{
 			engine_spi(guard_work, &w);
+			if (!w.order_placed_here)
+			{
+				/*
+				 * A line for an order placed before this transaction edits
+				 * it while others may ship, cancel or split it: take the
+				 * edit lock exclusively like UPDATE and DELETE do, then read
+				 * its status again (it may have closed while we waited).
+				 */
+				edit_lock_exclusive();
+				engine_spi(guard_work, &w);
+			}
 			intake_order_status_seen(w.client_id, w.order_id, w.order_status_new);
 		}
 		intake_mark_dirty(w.client_id, w.order_id, DIRTY_LINE_INSERT);
@@ -558,7 +589,8 @@ backorder_guard_row(PG_FUNCTION_ARGS)
 
 /*
  * backorder.guard_statement() — BEFORE statement triggers: takes the edit lock
- * for app statements that edit existing orders; refuses TRUNCATE of the ledger.
+ * for app statements that edit existing orders or the catalog settings the
+ * engine follows; refuses TRUNCATE of the ledger, stock and orders.
  */
 Datum
 backorder_guard_statement(PG_FUNCTION_ARGS)

@@ -105,7 +105,9 @@ check_all_evaluated(void)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("order \"%s\" of client \"%.*s\" has no lines", sep + 1,
 						(int) (sep - entry->key), entry->key),
-				 errhint("Insert its lines into backorder.order_line in the same transaction as the order; this transaction is rolled back.")));
+				 entry->is_new ?
+				 errhint("Insert its lines into backorder.order_line in the same transaction as the order; this transaction is rolled back.") :
+				 errhint("A placed order keeps at least one line: cancel it with backorder.cancel_order instead; this transaction is rolled back.")));
 	}
 }
 

@@ -76,7 +76,7 @@ COMMENT ON FUNCTION backorder.guard_row() IS
 CREATE FUNCTION backorder.guard_statement() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_guard_statement';
 COMMENT ON FUNCTION backorder.guard_statement() IS
-    'Trigger: an app statement that edits existing orders takes the engine''s edit lock first (see README, Locking).';
+    'Trigger: an app statement that edits existing orders, a SKU''s status or backorderable flag, or a client''s allocation_policy takes the engine''s edit lock first (see README, Locking).';
 CREATE FUNCTION backorder.intake() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_intake';
 COMMENT ON FUNCTION backorder.intake() IS

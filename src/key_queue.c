@@ -3,10 +3,12 @@
  * transaction (the completion pass, the split watch and the split rules it
  * runs at commit, the units line edits freed), kept right across savepoints.
  *
- * A subtransaction that takes the rows and then aborts has its work undone:
- * the rows are given back, so the work is done again at commit (PostgreSQL
- * fires again a deferred trigger event that fired in it).  Rows added in it
- * stay: work on a row whose movement was undone finds nothing to do.
+ * A subtransaction that aborts has its work undone, and so is what it
+ * queued: the rows it added are dropped (work on them could still find
+ * something to do: under complete_only, a walk over free units reaches other
+ * orders first), and the rows it took that were queued before it are given
+ * back, so that work is done again at commit (PostgreSQL fires again a
+ * deferred trigger event that fired in it).
  */
 #include "postgres.h"
 
@@ -15,19 +17,24 @@
 
 #include "pg_backorder.h"
 
-typedef struct TakenKey
+typedef struct QueuedItem
 {
-	void	   *key;
+	void	   *item;
+	SubTransactionId added_in;
 	SubTransactionId taken_in;
-} TakenKey;
+} QueuedItem;
 
 /* Adds an item the caller allocated in TopTransactionContext. */
 void
 key_queue_push(KeyQueue *q, void *item)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	QueuedItem *e = palloc(sizeof(QueuedItem));
 
-	q->pending = lappend(q->pending, item);
+	e->item = item;
+	e->added_in = GetCurrentSubTransactionId();
+	e->taken_in = InvalidSubTransactionId;
+	q->pending = lappend(q->pending, e);
 	MemoryContextSwitchTo(old);
 }
 
@@ -43,7 +50,7 @@ key_queue_contains(const KeyQueue *q, const StockKey *key)
 	ListCell   *lc;
 
 	foreach(lc, q->pending)
-		if (stock_key_cmp(lfirst(lc), key) == 0)
+		if (stock_key_cmp(((QueuedItem *) lfirst(lc))->item, key) == 0)
 			return true;
 	return false;
 }
@@ -55,44 +62,58 @@ key_queue_contains(const KeyQueue *q, const StockKey *key)
 List *
 key_queue_take(KeyQueue *q)
 {
-	List	   *taken = q->pending;
+	List	   *items = NIL;
 	SubTransactionId here = GetCurrentSubTransactionId();
-	MemoryContext old;
 	ListCell   *lc;
 
-	q->pending = NIL;
-	if (here == TopSubTransactionId)
-		return taken;
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	foreach(lc, taken)
+	foreach(lc, q->pending)
 	{
-		TakenKey   *t = palloc(sizeof(TakenKey));
+		QueuedItem *e = lfirst(lc);
 
-		t->key = lfirst(lc);
-		t->taken_in = here;
-		q->taken = lappend(q->taken, t);
+		items = lappend(items, e->item);
+		if (here != TopSubTransactionId)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+			e->taken_in = here;
+			q->taken = lappend(q->taken, e);
+			MemoryContextSwitchTo(old);
+		}
 	}
-	MemoryContextSwitchTo(old);
-	return taken;
+	list_free(q->pending);
+	q->pending = NIL;
+	return items;
 }
 
-/* From a subtransaction callback: gives back what the aborted one took. */
+/*
+ * From a subtransaction callback: drops what the aborted one (or one inside
+ * it) added, gives back what it took of the rest.
+ */
 void
 key_queue_subxact_abort(KeyQueue *q, SubTransactionId mySubid)
 {
-	List	   *kept = NIL;
+	List	   *pending = NIL,
+			   *kept = NIL;
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	ListCell   *lc;
 
+	foreach(lc, q->pending)
+	{
+		QueuedItem *e = lfirst(lc);
+
+		if (e->added_in < mySubid)
+			pending = lappend(pending, e);
+	}
 	foreach(lc, q->taken)
 	{
-		TakenKey   *t = lfirst(lc);
+		QueuedItem *e = lfirst(lc);
 
-		if (t->taken_in >= mySubid)
-			q->pending = lappend(q->pending, t->key);
-		else
-			kept = lappend(kept, t);
+		if (e->taken_in < mySubid)
+			kept = lappend(kept, e);
+		else if (e->added_in < mySubid)
+			pending = lappend(pending, e);
 	}
+	q->pending = pending;
 	q->taken = kept;
 	MemoryContextSwitchTo(old);
 }

@@ -130,7 +130,7 @@ extern bool stock_key_above_locked(const StockKey *key);
 /* ---- key_queue.c ---- */
 typedef struct KeyQueue
 {
-	List	   *pending;		/* StockKey * (or another item), in TopTransactionContext */
+	List	   *pending;		/* queued items (key_queue.c), in TopTransactionContext */
 	List	   *taken;			/* taken in a subtransaction: given back if it aborts */
 } KeyQueue;
 

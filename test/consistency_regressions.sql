@@ -51,7 +51,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(70);
+SELECT plan(72);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -602,6 +602,29 @@ SELECT results_eq($$SELECT event, detail -> 'changes' FROM backorder.order_event
                   $$VALUES ('released', '[{"sku": "A", "units": 1, "location_id": "kb_w1"},
                                           {"sku": "B", "units": 1, "location_id": "kb_w1"}]'::jsonb)$$,
                   'B29: one release with both units');
+
+-- B30.  complete_only: O1 (priority 1) needs B and C, O2 needs A and B; 1 of A is free.  B and
+-- C arrive; between them a receipt of A is rolled back.  The completion pass walks the rows the
+-- committed receipts left, B then C: O1 first.  It used to walk A's row too, queued by the
+-- rolled-back receipt, and A comes first in key order: O2 completed and took B.
+INSERT INTO backorder.client (client_id, allocation_policy) VALUES ('kb30', 'complete_only');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb30', 'A'), ('kb30', 'B'), ('kb30', 'C');
+SELECT backorder.receive('kb30', 'A', 'kb_w1', 1) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id, priority, placed_at)
+VALUES ('kb30', 'O1', 'kb_w1', 1, '2024-01-02'), ('kb30', 'O2', 'kb_w1', 0, '2024-01-01');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb30', 'O1', 1, 'B', 1), ('kb30', 'O1', 2, 'C', 1), ('kb30', 'O2', 1, 'A', 1), ('kb30', 'O2', 2, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb30', 'B', 'kb_w1', 1) \g /dev/null
+SAVEPOINT b30;
+SELECT backorder.receive('kb30', 'A', 'kb_w1', 1) \g /dev/null
+ROLLBACK TO SAVEPOINT b30;
+SELECT backorder.receive('kb30', 'C', 'kb_w1', 1) \g /dev/null
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, status FROM backorder.orders WHERE client_id = 'kb30' ORDER BY 1$$,
+                  $$VALUES ('O1', 'ready'), ('O2', 'needs_review')$$,
+                  'B30: the rolled-back receipt leaves nothing for the completion pass: O1 ready');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb30'$$, 'B30: invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

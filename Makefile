@@ -6,6 +6,7 @@ EXTVERSION   = 0.1
 MODULE_big   = pg_backorder
 OBJS = \
 	src/pg_backorder.o \
+	src/edit_lock.o \
 	src/clock.o \
 	src/spi_plans.o \
 	src/guard.o \

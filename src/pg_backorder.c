@@ -48,10 +48,6 @@ engine_operation(void)
 	return engine_run_depth > 0 ? engine_operation_counter : 0;
 }
 
-/* The edit lock is an advisory lock in a key space of our own. */
-#define EDIT_LOCK_KEY1	0x42414b4f	/* "BAKO" */
-#define EDIT_LOCK_KEY2	1
-
 static char *backorder_now_setting = NULL;
 static char *backorder_client_setting = NULL;
 
@@ -89,20 +85,6 @@ _PG_init(void)
 	intake_init();
 	demand_summary_init();
 	deferred_settle_init();
-}
-
-void
-edit_lock_shared(void)
-{
-	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
-						Int32GetDatum(EDIT_LOCK_KEY1), Int32GetDatum(EDIT_LOCK_KEY2));
-}
-
-void
-edit_lock_exclusive(void)
-{
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(EDIT_LOCK_KEY1), Int32GetDatum(EDIT_LOCK_KEY2));
 }
 
 /*

@@ -1,0 +1,89 @@
+/*
+ * edit_lock.c — the edit lock (rule 0 in pg_backorder.h): engine paths hold
+ * it shared; app statements that edit existing orders (and the catalog
+ * settings the engine follows) take it exclusively before any row lock.
+ *
+ * A transaction that did engine work holds it shared already, and stock or
+ * order rows with it; its edit then upgrades the lock and waits for every
+ * other engine path.  If one of those waits in turn for a row this
+ * transaction holds, that is a deadlock, and PostgreSQL's detector cancels
+ * whichever waited first: the other transaction, which followed every rule
+ * (an autocommit receive(), say).  So before waiting, the upgrade looks for
+ * such a holder and, finding one, cancels itself: the transaction that broke
+ * the order of locks is the one to retry.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/sinvaladt.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+#include "pg_backorder.h"
+
+/* An advisory lock in a key space of our own ("BAKO", 1); SQL code names it by these numbers. */
+#define EDIT_LOCK_KEY1	0x42414b4f
+#define EDIT_LOCK_KEY2	1
+
+static void
+edit_lock_tag(LOCKTAG *tag)
+{
+	/* as pg_advisory_xact_lock(int4, int4) names it */
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, EDIT_LOCK_KEY1, EDIT_LOCK_KEY2, 2);
+}
+
+void
+edit_lock_shared(void)
+{
+	LOCKTAG		tag;
+
+	edit_lock_tag(&tag);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+}
+
+/* Does backend pid wait for a lock this backend holds? */
+static bool
+waits_for_me(int pid)
+{
+	ArrayType  *blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids, Int32GetDatum(pid)));
+	Datum	   *pids;
+	int			n,
+				i;
+
+	deconstruct_array(blockers, INT4OID, sizeof(int32), true, TYPALIGN_INT, &pids, NULL, &n);
+	for (i = 0; i < n; i++)
+		if (DatumGetInt32(pids[i]) == MyProcPid)
+			return true;
+	return false;
+}
+
+void
+edit_lock_exclusive(void)
+{
+	LOCKTAG		tag;
+	VirtualTransactionId *holders;
+
+	edit_lock_tag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	if (LockHeldByMe(&tag, ShareLock))
+	{
+		for (holders = GetLockConflicts(&tag, ExclusiveLock, NULL);
+			 VirtualTransactionIdIsValid(*holders); holders++)
+		{
+			PGPROC	   *proc = BackendIdGetProc(holders->backendId);
+
+			if (proc != NULL && waits_for_me(proc->pid))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
+						 errmsg("deadlock: this transaction edits existing orders after engine work, which another transaction's engine work waits for"),
+						 errdetail("Process %d waits for a row this transaction locked when it moved stock or changed an order, and this edit would wait for it.", proc->pid),
+						 errhint("Edit existing orders first in the transaction, or in a transaction of their own; retry this transaction.")));
+		}
+	}
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}

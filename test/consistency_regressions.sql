@@ -51,7 +51,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(72);
+SELECT plan(74);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -625,6 +625,28 @@ SELECT results_eq($$SELECT order_id, status FROM backorder.orders WHERE client_i
                   $$VALUES ('O1', 'ready'), ('O2', 'needs_review')$$,
                   'B30: the rolled-back receipt leaves nothing for the completion pass: O1 ready');
 SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb30'$$, 'B30: invariants hold');
+
+-- B31.  X waits for A; O1 (placed) waits for B.  One transaction receives A (its settle is
+-- queued first), adds a line to O1, then receives B, which serves O1's first line.  The
+-- settle ran before the intake and read O1's new line, not yet placed, as an unknown SKU:
+-- an unknown_sku hold opened and closed in the same commit.
+INSERT INTO backorder.client (client_id) VALUES ('kb31');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb31', 'A'), ('kb31', 'B');
+INSERT INTO backorder.orders (client_id, order_id, location_id, placed_at)
+VALUES ('kb31', 'X', 'kb_w1', '2024-01-01'), ('kb31', 'O1', 'kb_w1', '2024-01-02');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb31', 'X', 1, 'A', 1), ('kb31', 'O1', 1, 'B', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb31', 'A', 'kb_w1', 1) \g /dev/null
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty) VALUES ('kb31', 'O1', 2, 'B', 1);
+SELECT backorder.receive('kb31', 'B', 'kb_w1', 1) \g /dev/null
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, event, detail -> 'reasons' FROM backorder.order_event
+                     WHERE client_id = 'kb31' AND event NOT IN ('placed', 'held') ORDER BY event_id$$,
+                  $$VALUES ('X', 'released', NULL::jsonb), ('O1', 'allocated', '["out_of_stock"]'::jsonb)$$,
+                  'B31: O1 is settled after its new line is placed: no unknown_sku hold');
+SELECT is_empty($$SELECT * FROM backorder.order_hold WHERE client_id = 'kb31' AND reason = 'unknown_sku'$$,
+                'B31: no unknown_sku hold was ever opened');
 
 SELECT * FROM finish();
 ROLLBACK;

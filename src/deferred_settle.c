@@ -52,7 +52,9 @@ typedef struct TouchedChange
 	SubTransactionId subid;		/* where it was noted: gone if that aborts */
 	SubTransactionId reported_in;	/* where an event named it; Invalid: not yet */
 	int64		units;			/* negative: taken back */
-	char	   *json;			/* the event's JSON array member */
+	bool		by_edit;		/* units an app's line edit gave back (negative) */
+	char	   *sku;
+	char	   *location_id;
 } TouchedChange;
 
 /*
@@ -207,12 +209,10 @@ touched_entry(const char *client_id, const char *order_id)
 	return entry;
 }
 
-void
-note_touched(const StockKey *key, const char *order_id, int64 units)
+static void
+note_change(TouchedOrder *entry, const StockKey *key, int64 units, bool by_edit)
 {
-	TouchedOrder *entry = touched_entry(key->client_id, order_id);
 	TouchedChange *change;
-	StringInfoData json;
 	MemoryContext old;
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
@@ -223,20 +223,55 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 			? repalloc(entry->changes, sizeof(TouchedChange) * entry->max_changes)
 			: palloc(sizeof(TouchedChange) * entry->max_changes);
 	}
-	initStringInfo(&json);
-	appendStringInfoString(&json, "{\"sku\": ");
-	escape_json(&json, key->sku);
-	appendStringInfoString(&json, ", \"location_id\": ");
-	escape_json(&json, key->location_id);
-	appendStringInfo(&json, ", \"units\": " INT64_FORMAT "}", units);
 	change = &entry->changes[entry->n_changes++];
 	change->subid = GetCurrentSubTransactionId();
 	change->reported_in = InvalidSubTransactionId;
 	change->units = units;
-	change->json = json.data;
+	change->by_edit = by_edit;
+	change->sku = pstrdup(key->sku);
+	change->location_id = pstrdup(key->location_id);
 	MemoryContextSwitchTo(old);
 
 	request_settle();
+}
+
+static bool
+same_row(const TouchedChange *c, const StockKey *key)
+{
+	return strcmp(c->sku, key->sku) == 0 && strcmp(c->location_id, key->location_id) == 0;
+}
+
+void
+note_touched(const StockKey *key, const char *order_id, int64 units)
+{
+	note_change(touched_entry(key->client_id, order_id), key, units, false);
+}
+
+/*
+ * An app's line edit gave back units of the order at a stock row.  If the
+ * order gained units there in this transaction that no event has named yet,
+ * its event must not name those it no longer holds (settle_input).
+ */
+void
+note_given_back(const StockKey *key, const char *order_id, int64 units)
+{
+	char		hkey[ORDER_KEY_LEN];
+	TouchedOrder *entry;
+	int			i;
+
+	if (touched == NULL)
+		return;
+	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", key->client_id, order_id);
+	entry = hash_search(touched, hkey, HASH_FIND, NULL);
+	if (entry == NULL)
+		return;
+	for (i = 0; i < entry->n_changes; i++)
+		if (entry->changes[i].reported_in == InvalidSubTransactionId &&
+			entry->changes[i].units > 0 && same_row(&entry->changes[i], key))
+		{
+			note_change(touched_entry(key->client_id, order_id), key, -units, true);
+			return;
+		}
 }
 
 /*
@@ -249,14 +284,49 @@ settle_input(SettleInput *in, TouchedOrder *entry)
 {
 	StringInfoData detail;
 	bool		deallocated = false;
+	int64	   *shown;
 	int			n = 0,
-				i;
+				i,
+				j;
 
 	in->cause = SETTLE_HOLD_CHANGE;
 	in->detail = NULL;
 	if (entry == NULL)
 		return;
 	entry->settled_in = GetCurrentSubTransactionId();
+
+	/*
+	 * What each change shows: units a line edit gave back cancel those the
+	 * order gained at that stock row before it, latest first.
+	 */
+	shown = palloc0(sizeof(int64) * (entry->n_changes + 1));
+	for (i = 0; i < entry->n_changes; i++)
+	{
+		TouchedChange *c = &entry->changes[i];
+		int64		give = -c->units;
+
+		if (c->reported_in != InvalidSubTransactionId)
+			continue;
+		if (!c->by_edit)
+		{
+			shown[i] = c->units;
+			continue;
+		}
+		for (j = i - 1; j >= 0 && give > 0; j--)
+		{
+			TouchedChange *gained = &entry->changes[j];
+			int64		cancel;
+
+			if (gained->reported_in != InvalidSubTransactionId || gained->by_edit ||
+				shown[j] <= 0 || strcmp(gained->sku, c->sku) != 0 ||
+				strcmp(gained->location_id, c->location_id) != 0)
+				continue;
+			cancel = Min(give, shown[j]);
+			shown[j] -= cancel;
+			give -= cancel;
+		}
+	}
+
 	initStringInfo(&detail);
 	appendStringInfoString(&detail, "\"changes\": [");
 	for (i = 0; i < entry->n_changes; i++)
@@ -266,8 +336,14 @@ settle_input(SettleInput *in, TouchedOrder *entry)
 		if (c->reported_in != InvalidSubTransactionId)
 			continue;
 		c->reported_in = entry->settled_in;
-		appendStringInfo(&detail, "%s%s", n++ ? ", " : "", c->json);
-		deallocated |= c->units < 0;
+		if (shown[i] == 0)
+			continue;
+		appendStringInfoString(&detail, n++ ? ", {\"sku\": " : "{\"sku\": ");
+		escape_json(&detail, c->sku);
+		appendStringInfoString(&detail, ", \"location_id\": ");
+		escape_json(&detail, c->location_id);
+		appendStringInfo(&detail, ", \"units\": " INT64_FORMAT "}", shown[i]);
+		deallocated |= shown[i] < 0;
 	}
 	appendStringInfoChar(&detail, ']');
 	/* Where nothing moved, only holds can change: no allocation event. */

@@ -332,6 +332,7 @@ guard_work(void *arg)
 		lock_stock_rows(&w->freed_key, 1, NULL, NULL);
 		stock_apply(&w->freed_key, 0, -w->freed);
 		intake_note_freed(&w->freed_key);
+		note_given_back(&w->freed_key, w->order_id, w->freed);
 	}
 }
 

@@ -205,6 +205,7 @@ extern void deferred_settle_init(void);
 
 /* Remembers that an order's line at `key` gained (or lost, if negative) units. */
 extern void note_touched(const StockKey *key, const char *order_id, int64 units);
+extern void note_given_back(const StockKey *key, const char *order_id, int64 units);
 
 /* Settles one order now; the caller holds its row and all its stock rows. */
 extern void settle_now(const char *client_id, const char *order_id);

@@ -51,7 +51,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(74);
+SELECT plan(76);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -647,6 +647,26 @@ SELECT results_eq($$SELECT order_id, event, detail -> 'reasons' FROM backorder.o
                   'B31: O1 is settled after its new line is placed: no unknown_sku hold');
 SELECT is_empty($$SELECT * FROM backorder.order_hold WHERE client_id = 'kb31' AND reason = 'unknown_sku'$$,
                 'B31: no unknown_sku hold was ever opened');
+
+-- B32.  O1 holds 1 of A and waits for B and C; X waits for C.  One transaction receives C,
+-- which goes to O1, then deletes O1's line of C: the unit goes on to X.  O1's history named
+-- the unit it gave back (an 'allocated' event with C +1).
+INSERT INTO backorder.client (client_id) VALUES ('kb32');
+INSERT INTO backorder.sku (client_id, sku) VALUES ('kb32', 'A'), ('kb32', 'B'), ('kb32', 'C');
+SELECT backorder.receive('kb32', 'A', 'kb_w1', 5) \g /dev/null
+INSERT INTO backorder.orders (client_id, order_id, location_id, placed_at)
+VALUES ('kb32', 'O1', 'kb_w1', '2024-01-01'), ('kb32', 'X', 'kb_w1', '2024-01-02');
+INSERT INTO backorder.order_line (client_id, order_id, line_no, sku, qty)
+VALUES ('kb32', 'O1', 1, 'A', 1), ('kb32', 'O1', 2, 'C', 1), ('kb32', 'O1', 3, 'B', 1), ('kb32', 'X', 1, 'C', 1);
+SET CONSTRAINTS ALL DEFERRED;
+SELECT backorder.receive('kb32', 'C', 'kb_w1', 1) \g /dev/null
+DELETE FROM backorder.order_line WHERE client_id = 'kb32' AND order_id = 'O1' AND line_no = 2;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT results_eq($$SELECT order_id, event, detail -> 'changes' FROM backorder.order_event
+                     WHERE client_id = 'kb32' AND event NOT IN ('placed', 'held') ORDER BY event_id$$,
+                  $$VALUES ('X', 'released', '[{"sku": "C", "units": 1, "location_id": "kb_w1"}]'::jsonb)$$,
+                  'B32: only X names the unit of C; O1 kept nothing of it');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb32'$$, 'B32: invariants hold');
 
 SELECT * FROM finish();
 ROLLBACK;

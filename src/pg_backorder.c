@@ -85,6 +85,7 @@ _PG_init(void)
 	intake_init();
 	demand_summary_init();
 	deferred_settle_init();
+	split_init();
 }
 
 /*

@@ -885,7 +885,6 @@ typedef struct PostponedOrder
 static int	rules_postponed = 0;	/* depth of split_rules_postpone(true) */
 static KeyQueue postponed_orders;	/* PostponedOrder * */
 static bool watch_requested = false;
-static bool callbacks_registered = false;
 
 static void
 split_xact_callback(XactEvent event, void *arg)
@@ -930,14 +929,12 @@ split_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-static void
-register_callbacks(void)
+/* From _PG_init: the queues must be reset at every transaction's end, used or not. */
+void
+split_init(void)
 {
-	if (callbacks_registered)
-		return;
 	RegisterXactCallback(split_xact_callback, NULL);
 	RegisterSubXactCallback(split_subxact_callback, NULL);
-	callbacks_registered = true;
 }
 
 /* May any order of this client be split by a rule?  One query per client and transaction. */
@@ -950,7 +947,6 @@ client_may_split(const char *client_id)
 	bool		found;
 	Datum		values[1];
 
-	register_callbacks();
 	if (client_rules == NULL)
 	{
 		HASHCTL		ctl;

@@ -71,10 +71,11 @@ SELECT backorder.hold_order('acme', '#1003', 'manual', 'customer asked to wait')
 SELECT order_id, reasons, short_skus FROM backorder.needs_review ORDER BY order_id;
 
 \echo
-\echo '== 6. Fulfillment ships the ready orders; a cycle count finds one mug missing'
+\echo '== 6. Fulfillment ships the ready orders; a cycle count finds 6 mugs where the books say 8'
 SELECT order_id, backorder.ship_order(client_id, order_id) AS shipped
   FROM backorder.orders WHERE status = 'ready' ORDER BY order_id;
-SELECT backorder.count_stock('acme', 'MUG', 'east', 6, 'cycle count') AS count;
+SELECT backorder.count_stock('acme', 'MUG', 'east', 6, 'cycle count') IS NOT NULL AS counted;
+SELECT kind, qty AS counted, delta FROM backorder.stock_movement WHERE kind = 'count';
 SELECT sku, location_id, on_hand, allocated, on_hand - allocated AS available FROM backorder.stock ORDER BY sku, location_id;
 
 \echo

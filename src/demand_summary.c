@@ -197,6 +197,39 @@ day_in_block(DateADT day)
 	return offset < 0 ? offset + BLOCK_DAYS : offset;	/* days before 2000-01-01 */
 }
 
+/*
+ * Runs a statement that adds units to the summary.  A day of one SKU at one
+ * warehouse that goes past int4 there (orders of several transactions; one
+ * batch's own sum is checked in flush_pending) gets that check's error and
+ * hint, not int4pl's.
+ */
+static void
+run_summary_add(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types, Datum *values)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		run_plan(plan, sql, nargs, types, values, NULL, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("demand of one SKU at one warehouse on one day is out of range"),
+				 errdetail("%s", edata->message),
+				 errhint("One SKU's orders of one day add up to at most 2147483647 units.")));
+	}
+	PG_END_TRY();
+}
+
 /* Adds units (may be negative) to one day of the summary. */
 static void
 summary_add(const char *client_id, const Contribution *c, int32 units)
@@ -225,12 +258,12 @@ summary_add(const char *client_id, const Contribution *c, int32 units)
 		values[4] = int4_array_datum(days, BLOCK_DAYS);
 		values[5] = Int32GetDatum(index);
 		values[6] = Int32GetDatum(units);
-		run_plan(&add_plan,
-				 "INSERT INTO backorder.demand_summary AS s (client_id, sku, location_id, block_start, units)"
-				 " VALUES ($1, $2, $3, $4, $5)"
-				 " ON CONFLICT (client_id, sku, block_start, location_id)"
-				 " DO UPDATE SET units[$6] = s.units[$6] + $7",
-				 7, add_types, values, NULL, 0);
+		run_summary_add(&add_plan,
+						"INSERT INTO backorder.demand_summary AS s (client_id, sku, location_id, block_start, units)"
+						" VALUES ($1, $2, $3, $4, $5)"
+						" ON CONFLICT (client_id, sku, block_start, location_id)"
+						" DO UPDATE SET units[$6] = s.units[$6] + $7",
+						7, add_types, values);
 		return;
 	}
 	values[4] = Int32GetDatum(index);
@@ -372,7 +405,7 @@ add_blocks(PendingBlock **blocks, int n)
 	values[5] = int4_array_datum(day_units, n);
 	values[6] = int4_array_datum(all_days, n * BLOCK_DAYS);
 	/* a new row's 32 days are the k-th 32 elements of $7 (a slice is numbered from 1) */
-	run_plan(&plan,
+	run_summary_add(&plan,
 			 "WITH b AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6)"
 			 "                  WITH ORDINALITY AS b(client_id, sku, location_id, block_start, i, units, k)),"
 			 " old AS ("
@@ -383,7 +416,7 @@ add_blocks(PendingBlock **blocks, int n)
 			 "INSERT INTO backorder.demand_summary (client_id, sku, location_id, block_start, units)"
 			 " SELECT b.client_id, b.sku, b.location_id, b.block_start, $7[(b.k - 1) * 32 + 1 : b.k * 32]"
 			 "   FROM b WHERE b.k NOT IN (SELECT old.k FROM old)",
-			 7, types, values, NULL, 0);
+			 7, types, values);
 }
 
 /* Writes the batch so far and empties it. */

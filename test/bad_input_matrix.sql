@@ -272,6 +272,9 @@ INSERT INTO bad_case (area, descr, sql, state, core) VALUES
 ('forecast', 'average as of infinity',      $$SELECT backorder.avg_units_sold_per_day('mx', 'A', 30, 'infinity')$$, '22023', false),
 ('forecast', 'surge ending at infinity',    $$SELECT backorder.demand_surge('mx', 'A', '2024-12-01', 'infinity', 2, 0, 'x')$$, '22023', false),
 ('forecast', 'surge from -infinity',        $$SELECT backorder.demand_surge('mx', NULL, '-infinity', '2024-12-01', 2, 0, 'x')$$, '22023', false),
+-- found by a fourth newcomer's trial: one huge surge broke stockout_risk for every client
+('forecast', 'surge multiplier 1e18',       $$SELECT backorder.demand_surge('mx', 'A', '2024-12-01', '2024-12-31', 1e18)$$, '22023', false),
+('forecast', 'surge of 1e17 extra units',   $$SELECT backorder.demand_surge('mx', 'A', '2024-12-01', '2024-12-31', 1, 1e17)$$, '22023', false),
 ('split', 'NaN split_min_fraction',         $$UPDATE backorder.client SET split_min_fraction = 'NaN' WHERE client_id = 'mx'$$, '22023', false),
 -- found by a third newcomer's trial: a ledger row naming a taken movement_id was applied and
 -- then skipped by ON CONFLICT (units from nothing); PostgreSQL's special time words in Shopify

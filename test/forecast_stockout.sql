@@ -10,7 +10,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET TimeZone = 'UTC';
 SET backorder.now = '2024-03-01 09:00+00';
-SELECT plan(38);
+SELECT plan(40);
 
 CREATE FUNCTION pg_temp.place(p_order text, p_placed_at timestamptz, p_sku text, p_qty int)
 RETURNS void LANGUAGE sql AS $$
@@ -132,6 +132,14 @@ SELECT throws_ok($$INSERT INTO backorder.sku_forecast_setting (client_id, sku, a
                  'an override with alpha outside (0, 1]: 23514');
 SELECT throws_ok($$UPDATE backorder.client_forecast_setting SET service_level = 1 WHERE client_id = 'fs'$$, '23514', NULL,
                  'a service level of 1 in the settings: 23514');
+
+-- Overlapping surges multiply: three of the largest (x1000) ask 1e9 times A's 2 a day over
+-- its 10 days of lead time.  (Past bigint, the suggested quantity stops at 9e18 instead of
+-- breaking the view and refresh_alerts for every client.)
+SELECT backorder.demand_surge('fs', 'A', '2024-03-01', '2024-06-30', 1000) FROM generate_series(1, 3) \g /dev/null
+SELECT lives_ok($$SELECT count(*) FROM backorder.stockout_risk$$, 'stockout_risk with three x1000 surges');
+SELECT is((SELECT suggested_order_qty FROM backorder.stockout_forecast('fs', 'A')), 20000000045::bigint,
+          '... A''s suggested quantity: a billion times its demand, still a bigint');
 
 SELECT is_empty($$SELECT * FROM backorder.check_invariants()$$, 'invariants hold');
 SELECT * FROM finish();

@@ -1,6 +1,7 @@
 -- input_limits.sql — limits and guards an outside trial found missing (each case failed before
 -- its fix): quantities beyond what one movement moves, infinite or NULL queue positions, line
--- numbers, blank reasons, received inbound rows reopened, and long reasons echoed back.
+-- numbers, blank reasons, received inbound rows reopened, long reasons echoed back, a day's demand
+-- past int4.
 -- Every refusal has its SQLSTATE and an errhint, and leaves the tables as they were.
 --
 -- Client 'lim', warehouse lim_w1, SKU 'A' with 1000000001 units on hand.
@@ -8,7 +9,7 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-01-01 10:00+00';
 
-SELECT plan(32);
+SELECT plan(35);
 
 \ir lib/scenario_helpers.sql
 
@@ -117,9 +118,21 @@ SELECT throws_ok(format('SELECT backorder.hold_order(%L, %L, %L)', 'lim', 'L1', 
 SELECT throws_ok($$SELECT backorder.release_hold('lim', 'L1', 'out_of_stock')$$,
                  '55000', 'the out_of_stock hold closes only when stock arrives', 'releasing out_of_stock by hand: 55000');
 
+-- 5. One SKU's demand of one day at one warehouse is at most 2147483647 units, also when
+-- orders of several transactions (here: evaluations) add up to more; the error was int4pl's
+-- own, without a hint.  2024-01-01 holds 1000000005 units (L1, MAX); one more order of 1e9
+-- fits, the next does not.
+SELECT lives_ok($$SELECT pg_temp.place('lim', 'DAY1', '2024-01-01 11:00+00', 'A:1000000000')$$,
+                'a day of 2000000005 units of A');
+SELECT throws_ok($$SELECT pg_temp.place('lim', 'DAY2', '2024-01-01 12:00+00', 'A:1000000000')$$,
+                 '22003', 'demand of one SKU at one warehouse on one day is out of range',
+                 'one more order of 1e9 units that day: 22003');
+SELECT is(pg_temp.hint_of($$SELECT pg_temp.place('lim', 'DAY2', '2024-01-01 12:00+00', 'A:1000000000')$$),
+          'One SKU''s orders of one day add up to at most 2147483647 units.', '... with a hint');
+
 -- Nothing of the above was written.
-SELECT is(pg_temp.footprint(), '2 orders, 2 lines, 4 movements, 2 inbound (0 open), on hand 11',
-          'only the set-up, the shipped MAX order and the PO closed by hand are there');
+SELECT is(pg_temp.footprint(), '3 orders, 3 lines, 4 movements, 2 inbound (0 open), on hand 11',
+          'only the set-up, the shipped MAX order, DAY1 and the PO closed by hand are there');
 SELECT is_empty('SELECT * FROM backorder.check_invariants()', 'invariants hold');
 
 SELECT * FROM finish();

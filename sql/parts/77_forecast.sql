@@ -310,8 +310,10 @@ CREATE TABLE backorder.demand_surge (
     note                 text,
     created_at           timestamptz NOT NULL DEFAULT backorder.now(),
     CONSTRAINT demand_surge_dates CHECK (ends_on >= starts_on AND isfinite(starts_on) AND isfinite(ends_on)),
-    CONSTRAINT demand_surge_multiplier CHECK (multiplier >= 0 AND multiplier <> 'Infinity'),
-    CONSTRAINT demand_surge_extra CHECK (extra_units_per_day > '-Infinity' AND extra_units_per_day < 'Infinity'),
+    -- bounded so that a forecast stays within bigint whatever the demand (a typo such as 1e18
+    -- would break stockout_risk and refresh_alerts for every client)
+    CONSTRAINT demand_surge_multiplier CHECK (multiplier >= 0 AND multiplier <= 1000),
+    CONSTRAINT demand_surge_extra CHECK (extra_units_per_day BETWEEN -1000000000 AND 1000000000),
     FOREIGN KEY (client_id, sku) REFERENCES backorder.sku
 );
 CREATE INDEX demand_surge_client ON backorder.demand_surge (client_id, ends_on);
@@ -349,13 +351,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'ends_on is the last day of the surge (inclusive): it must be on or after starts_on.';
     END IF;
-    IF NOT (p_multiplier >= 0 AND p_multiplier < 'Infinity') THEN
-        RAISE EXCEPTION 'surge multiplier must be a finite number of 0 or more, got %', p_multiplier
+    IF NOT (p_multiplier >= 0 AND p_multiplier <= 1000) THEN
+        RAISE EXCEPTION 'surge multiplier must be a number from 0 to 1000, got %', p_multiplier
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use 1 for no scaling, 2 for double demand; announce extra units with extra_units_per_day.';
     END IF;
-    IF NOT (p_extra_units_per_day > '-Infinity' AND p_extra_units_per_day < 'Infinity') THEN
-        RAISE EXCEPTION 'surge extra units per day must be a finite number, got %', p_extra_units_per_day
+    IF NOT (p_extra_units_per_day BETWEEN -1000000000 AND 1000000000) THEN
+        RAISE EXCEPTION 'surge extra units per day must be a number from -1000000000 to 1000000000, got %', p_extra_units_per_day
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Pass units per day, such as 25.';
     END IF;
@@ -605,7 +607,8 @@ BEGIN ATOMIC
            pj.lead_time_demand, pj.lead_time_inbound,
            r.safety, pj.lead_time_demand + r.safety, r.position,
            CASE WHEN r.position <= pj.lead_time_demand + r.safety
-                THEN ceil(pj.lead_time_demand + r.safety + f.forecast * k.review - r.position)::bigint
+                -- (capped below bigint's end: overlapping surges multiply)
+                THEN least(ceil(pj.lead_time_demand + r.safety + f.forecast * k.review - r.position), 9e18)::bigint
                 ELSE 0 END,
            backorder.stockout_probability(
                (coalesce(st.on_hand - st.allocated, 0) - coalesce(w.short, 0))::float8,

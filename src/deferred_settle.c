@@ -148,30 +148,6 @@ request_settle(void)
 	run_plan(&plan, "INSERT INTO backorder.settle_request DEFAULT VALUES", 0, NULL, NULL, NULL, 0);
 }
 
-/*
- * Called when the intake has evaluated the transaction's orders: those a
- * settle left to it (settle_batch) are settled next.  Their request may have
- * fired already: the settle trigger fires in the order of the writes, and a
- * receipt can precede the line edit of an order it then serves.
- */
-void
-settle_after_intake(void)
-{
-	HASH_SEQ_STATUS seq;
-	TouchedOrder *entry;
-
-	if (touched == NULL)
-		return;
-	hash_seq_init(&seq, touched);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-		if (entry->settled_in == InvalidSubTransactionId)
-		{
-			hash_seq_term(&seq);
-			request_settle();
-			return;
-		}
-}
-
 /* complete_only deferred a queue walk to the completion pass (queue.c). */
 void
 request_completion_pass(void)
@@ -432,14 +408,11 @@ settle_batch(void)
 
 		if (entry->settled_in != InvalidSubTransactionId)
 			continue;
-		clients[n] = pnstrdup(entry->key, sep - entry->key);
-		orders[n] = pstrdup(sep + 1);
-		/* Lines written since its evaluation are not placed yet: settled after its intake. */
-		if (intake_order_dirty(clients[n], orders[n]))
-			continue;
 		/* settled from here on, even if its order row is not found below */
 		entry->settled_in = GetCurrentSubTransactionId();
-		entries[n++] = entry;
+		entries[n] = entry;
+		clients[n] = pnstrdup(entry->key, sep - entry->key);
+		orders[n++] = pstrdup(sep + 1);
 	}
 	if (n == 0)
 		return false;
@@ -522,6 +495,15 @@ settle_touched(void *arg)
 	/* Fired by a grant of the completion pass: settle_batches settles when the pass is done. */
 	if (completion_pass_running())
 		return;
+
+	/*
+	 * At commit (not inside an engine statement) this request may fire before
+	 * the intake events of lines written after it: evaluate those orders first,
+	 * as their intake would, so that no order is settled with lines not yet
+	 * placed (read as unknown SKUs).
+	 */
+	if (call->with_pass)
+		intake_evaluate_pending();
 	settle_batches(call->with_pass);
 }
 

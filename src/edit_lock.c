@@ -10,7 +10,8 @@
  * whichever waited first: the other transaction, which followed every rule
  * (an autocommit receive(), say).  So before waiting, the upgrade looks for
  * such a holder and, finding one, cancels itself: the transaction that broke
- * the order of locks is the one to retry.
+ * the order of locks is the one to retry.  (One that starts waiting for it
+ * later, after deadlock_timeout, is left to PostgreSQL's detector.)
  */
 #include "postgres.h"
 
@@ -25,7 +26,7 @@
 
 #include "pg_backorder.h"
 
-/* An advisory lock in a key space of our own ("BAKO", 1); SQL code names it by these numbers. */
+/* An advisory lock in a key space of our own ("BAKO"; key 2 is the forecast refresh's). */
 #define EDIT_LOCK_KEY1	0x42414b4f
 #define EDIT_LOCK_KEY2	1
 
@@ -70,20 +71,33 @@ edit_lock_exclusive(void)
 	edit_lock_tag(&tag);
 	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
-	if (LockHeldByMe(&tag, ShareLock))
+	/* Whether or not it holds the lock shared: rows locked by SELECT ... FOR UPDATE count too. */
+	for (holders = GetLockConflicts(&tag, ExclusiveLock, NULL);
+		 VirtualTransactionIdIsValid(*holders); holders++)
 	{
-		for (holders = GetLockConflicts(&tag, ExclusiveLock, NULL);
-			 VirtualTransactionIdIsValid(*holders); holders++)
-		{
-			PGPROC	   *proc = BackendIdGetProc(holders->backendId);
+		PGPROC	   *proc = BackendIdGetProc(holders->backendId);
 
-			if (proc != NULL && waits_for_me(proc->pid))
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
-						 errmsg("deadlock: this transaction edits existing orders after engine work, which another transaction's engine work waits for"),
-						 errdetail("Process %d waits for a row this transaction locked when it moved stock or changed an order, and this edit would wait for it.", proc->pid),
-						 errhint("Edit existing orders first in the transaction, or in a transaction of their own; retry this transaction.")));
-		}
+		if (proc != NULL && waits_for_me(proc->pid))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
+					 errmsg("deadlock: this transaction edits existing orders while another transaction's engine work waits for it"),
+					 errdetail("Process %d waits for a row this transaction locked (by engine work or SELECT ... FOR UPDATE), and this edit would wait for that process.", proc->pid),
+					 errhint("Edit existing orders first in the transaction, or in a transaction of their own; retry this transaction.")));
 	}
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * backorder.lock_for_edit() — the edit lock, exclusively, for SQL code that
+ * changes several existing orders through the order functions one by one
+ * (ingest_shopify_order's split families): their stock rows, locked order by
+ * order, are not in key order, so nothing else may run beside them.
+ */
+PG_FUNCTION_INFO_V1(backorder_lock_for_edit);
+
+Datum
+backorder_lock_for_edit(PG_FUNCTION_ARGS)
+{
+	edit_lock_exclusive();
+	PG_RETURN_VOID();
 }

@@ -305,15 +305,6 @@ intake_note_freed(const StockKey *key)
 	key_queue_add(&freed_keys, key);
 }
 
-/* Is this order to be evaluated again (written since its evaluation)? */
-bool
-intake_order_dirty(const char *client_id, const char *order_id)
-{
-	DirtyOrder *entry = dirty_entry(client_id, order_id, false);
-
-	return entry != NULL && entry->dirty;
-}
-
 /* Is an order written by this transaction still to be evaluated? */
 bool
 intake_pending(void)
@@ -853,7 +844,6 @@ evaluate_dirty_orders(void *arg)
 								 SPI_getvalue(sorted->vals[r], sorted->tupdesc, 2));
 	}
 	all_clean = !intake_pending();
-	settle_after_intake();
 	/* complete_only's completion pass waited for the intake (deferred_settle.c). */
 	if (completion_pass_pending() && all_clean)
 		request_completion_pass();

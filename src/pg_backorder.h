@@ -210,7 +210,6 @@ extern void note_given_back(const StockKey *key, const char *order_id, int64 uni
 /* Settles one order now; the caller holds its row and all its stock rows. */
 extern void settle_now(const char *client_id, const char *order_id);
 extern void settle_now_many(int n, char **client_ids, char **order_ids);
-extern void settle_after_intake(void);
 
 /* Asks for a settle (and completion pass) at commit, after the current trigger. */
 extern void request_completion_pass(void);
@@ -236,7 +235,6 @@ extern bool intake_order_is_new(const char *client_id, const char *order_id);
 extern void intake_order_closed(const char *client_id, const char *order_id);
 extern void intake_note_freed(const StockKey *key);
 extern bool intake_pending(void);
-extern bool intake_order_dirty(const char *client_id, const char *order_id);
 extern void intake_evaluate_pending(void);
 extern void evaluate_order(const char *client_id, const char *order_id);
 

@@ -724,7 +724,7 @@ typedef struct SplitOrderWork
 	int			shipments;
 } SplitOrderWork;
 
-/* Gives freed units to the queues where they were freed (statement phase only). */
+/* Gives freed units to the queues where they were freed. */
 static void
 serve_freed(const OrderInfo *o, const SplitResult *res)
 {
@@ -1140,8 +1140,12 @@ auto_split(OrderInfo *o, bool order_locked)
 	parent.root = o->root;
 	parent.pinned_location = o->pinned;
 	parent.rule = rule_names[o->rule];
-	/* Units it frees, nobody else waits for (mark_kept_allocations): they just become available. */
 	split_apply_plan(&parent, &in, &plan, &res);
+	/*
+	 * Units it frees nobody else waits for (mark_kept_allocations), but the
+	 * held remainder may wait there itself: under reserve it takes them back.
+	 */
+	serve_freed(o, &res);
 	return true;
 }
 

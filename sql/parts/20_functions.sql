@@ -73,6 +73,10 @@ CREATE FUNCTION backorder.guard_row() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_guard_row';
 COMMENT ON FUNCTION backorder.guard_row() IS
     'Trigger: validates app writes and rejects direct writes to engine-maintained columns.';
+CREATE FUNCTION backorder.lock_for_edit() RETURNS void
+    LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'backorder_lock_for_edit';
+COMMENT ON FUNCTION backorder.lock_for_edit() IS
+    'Takes the engine''s edit lock exclusively until the transaction ends, as an UPDATE of existing orders does (see README, Locking): for code that changes several existing orders one by one.';
 CREATE FUNCTION backorder.guard_statement() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_guard_statement';
 COMMENT ON FUNCTION backorder.guard_statement() IS

@@ -212,10 +212,13 @@ CREATE FUNCTION backorder.sku_changed() RETURNS trigger
     LANGUAGE C AS 'MODULE_PATHNAME', 'backorder_sku_changed';
 COMMENT ON FUNCTION backorder.sku_changed() IS
     'Trigger on sku: a new status or backorderable flag settles the open orders waiting for the SKU again at commit, so their holds follow the catalog (invariant 4).';
--- Like an edit of existing orders, the statement takes the edit lock exclusively first (README,
--- Locking): an order evaluated meanwhile by another transaction would miss the change.
+-- Like an edit of existing orders, a real change takes the edit lock exclusively first (README,
+-- Locking): an order evaluated meanwhile by another transaction would miss it.  (Per row, with
+-- the same condition: a catalog sync that rewrites unchanged rows takes nothing.)
 CREATE TRIGGER edit_lock BEFORE UPDATE OF status, backorderable ON backorder.sku
-    FOR EACH STATEMENT EXECUTE FUNCTION backorder.guard_statement();
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.backorderable IS DISTINCT FROM NEW.backorderable)
+    EXECUTE FUNCTION backorder.guard_statement();
 CREATE TRIGGER sku_changed AFTER UPDATE OF status, backorderable ON backorder.sku
     FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.backorderable IS DISTINCT FROM NEW.backorderable)
@@ -229,7 +232,9 @@ CREATE FUNCTION backorder.policy_changed() RETURNS trigger
 COMMENT ON FUNCTION backorder.policy_changed() IS
     'Trigger on client: a switch to the reserve policy serves the client''s waiting lines from units left free under complete_only (invariant 5).';
 CREATE TRIGGER edit_lock BEFORE UPDATE OF allocation_policy ON backorder.client
-    FOR EACH STATEMENT EXECUTE FUNCTION backorder.guard_statement();
+    FOR EACH ROW
+    WHEN (OLD.allocation_policy IS DISTINCT FROM NEW.allocation_policy AND NEW.allocation_policy = 'reserve')
+    EXECUTE FUNCTION backorder.guard_statement();
 CREATE TRIGGER policy_changed AFTER UPDATE OF allocation_policy ON backorder.client
     FOR EACH ROW
     WHEN (OLD.allocation_policy IS DISTINCT FROM NEW.allocation_policy AND NEW.allocation_policy = 'reserve')

@@ -303,8 +303,8 @@ BEGIN
                 UNION ALL
                 SELECT ord.* FROM backorder.orders ord
                  WHERE ord.client_id = p_client_id AND ord.parent_order_id = v_row.order_id) f;
-        EXIT WHEN cardinality(v_family) < 2 OR v_edit_lock;
-        PERFORM pg_catalog.pg_advisory_xact_lock(1111575375, 1);   -- src/pg_backorder.c EDIT_LOCK_KEY
+        EXIT WHEN coalesce(cardinality(v_family), 0) < 2 OR v_edit_lock;
+        PERFORM backorder.lock_for_edit();
         v_edit_lock := true;
     END LOOP;
     IF cardinality(v_family) > 1 THEN

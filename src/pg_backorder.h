@@ -239,13 +239,13 @@ extern void intake_evaluate_pending(void);
 extern void evaluate_order(const char *client_id, const char *order_id);
 
 /* ---- split.c ---- */
+extern void split_init(void);
 
 /*
  * Applies the client's (or order's) split rule to an order that stays held
  * after settling.  The caller holds the order row's lock and has settled it.
  * While postponed, the orders are remembered and their rules run at commit.
  */
-extern void split_init(void);
 extern void split_rules_after_settle(const char *client_id, const char *order_id);
 extern void split_rules_postpone(bool on);
 

@@ -252,8 +252,6 @@ typedef struct GuardWork
 	bool		line_write;		/* order_line write: the order must be open */
 	bool		order_status_new;	/* out, line_write: the order's status is 'new' */
 	bool		order_placed_here;	/* out, line_write: this transaction placed it */
-	int64		line_no;		/* order_line INSERT: its line number, else 0 */
-	bool		line_exists;	/* out: a line with that number is there (ON CONFLICT skips it) */
 	StockKey	freed_key;		/* order_line edit: units to give back */
 	int64		freed;
 	bool		copy_queue_position;	/* orders UPDATE: copy priority, placed_at to lines */
@@ -290,26 +288,22 @@ guard_work(void *arg)
 	else
 	{
 		static SPIPlanPtr plan = NULL;
-		static const Oid types[3] = {TEXTOID, TEXTOID, INT4OID};
-		Datum		values[3];
+		static const Oid types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2];
 		char	   *status;
 		bool		isnull;
 
 		values[0] = text_datum(w->client_id ? w->client_id : "");
 		values[1] = text_datum(w->order_id ? w->order_id : "");
-		values[2] = Int32GetDatum((int32) w->line_no);
 		/* An order is placed by the transaction that writes its 'placed' event. */
 		run_plan(&plan, "SELECT o.status,"
 				 "       CASE WHEN o.status OPERATOR(pg_catalog.<>) 'new' THEN"
 				 "         (SELECT e.xmin FROM backorder.order_event e"
 				 "           WHERE e.client_id OPERATOR(pg_catalog.=) $1 AND e.order_id OPERATOR(pg_catalog.=) $2"
-				 "             AND e.event OPERATOR(pg_catalog.=) 'placed' LIMIT 1) END,"
-				 "       $3 OPERATOR(pg_catalog.>) 0 AND EXISTS (SELECT 1 FROM backorder.order_line l"
-				 "           WHERE l.client_id OPERATOR(pg_catalog.=) $1 AND l.order_id OPERATOR(pg_catalog.=) $2"
-				 "             AND l.line_no OPERATOR(pg_catalog.=) $3)"
+				 "             AND e.event OPERATOR(pg_catalog.=) 'placed' LIMIT 1) END"
 				 "  FROM backorder.orders o"
 				 " WHERE o.client_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) $2",
-				 3, types, values, NULL, 1);
+				 2, types, values, NULL, 1);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -317,7 +311,6 @@ guard_work(void *arg)
 							w->order_id ? w->order_id : "", w->client_id ? w->client_id : ""),
 					 errhint("Insert the order into backorder.orders before its lines.")));
 		status = spi_text(0, 1);
-		w->line_exists = spi_bool(0, 3);
 		w->order_status_new = strcmp(status, "new") == 0;
 		w->order_placed_here = w->order_status_new;
 		if (!w->order_status_new)
@@ -459,17 +452,16 @@ guard_order_line(TriggerData *td)
 		if (w.client_id == NULL || w.order_id == NULL ||
 			!intake_order_is_new(w.client_id, w.order_id))
 		{
-			tuple_int64(oldtup, tupdesc, "line_no", &w.line_no);
 			engine_spi(guard_work, &w);
-			if (!w.order_placed_here && !w.line_exists)
+			if (!w.order_placed_here)
 			{
 				/*
 				 * A line for an order placed before this transaction edits
 				 * it while others may ship, cancel or split it: take the
 				 * edit lock exclusively like UPDATE and DELETE do, then read
-				 * its status again (it may have closed while we waited).  A
-				 * line number already there is not added (ON CONFLICT skips
-				 * it, or 23505): a re-delivery takes no lock.
+				 * its status again (it may have closed while we waited).
+				 * Also for a line number the order has (a re-delivery that
+				 * ON CONFLICT will skip): that line may be being deleted.
 				 */
 				edit_lock_exclusive();
 				engine_spi(guard_work, &w);

@@ -120,7 +120,6 @@ DECLARE
     v_family     text[];
     v_open       text[];
     v_member     text;
-    v_edit_lock  boolean := false;
 BEGIN
     IF p_client_id IS NULL OR p_payload IS NULL THEN
         RAISE EXCEPTION 'ingest_shopify_order needs a client_id and a payload'
@@ -290,23 +289,20 @@ BEGIN
     -- held remainder, each child (parent_order_id) a shipment, under the parent's line numbers.
     -- Its members are cancelled together; an edit of its lines is not guessed at: the open
     -- members are held for an operator (reason shopify_edit), unless the family's lines already
-    -- add up to the payload's.  The members are cancelled or held one order at a time, each
-    -- locking its own stock rows, which together are not in key order: a family is changed
-    -- under the edit lock taken exclusively (README, Locking), then read again.
-    LOOP
-        SELECT array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id),
-               coalesce(array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id)
-                            FILTER (WHERE f.status NOT IN ('shipped', 'cancelled')), '{}')
-          INTO v_family, v_open
-          FROM (SELECT ord.* FROM backorder.orders ord
-                 WHERE ord.client_id = p_client_id AND ord.order_id = v_row.order_id
-                UNION ALL
-                SELECT ord.* FROM backorder.orders ord
-                 WHERE ord.client_id = p_client_id AND ord.parent_order_id = v_row.order_id) f;
-        EXIT WHEN coalesce(cardinality(v_family), 0) < 2 OR v_edit_lock;
-        PERFORM backorder.lock_for_edit();
-        v_edit_lock := true;
-    END LOOP;
+    -- add up to the payload's.  A newer payload changes the order under the edit lock taken
+    -- exclusively (README, Locking), as its line edits would: a split committed meanwhile is
+    -- seen, and the members, cancelled or held one order at a time (their stock rows together
+    -- not in key order), have nothing else running beside them.
+    PERFORM backorder.lock_for_edit();
+    SELECT array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id),
+           coalesce(array_agg(f.order_id ORDER BY f.priority DESC, f.placed_at, f.order_id)
+                        FILTER (WHERE f.status NOT IN ('shipped', 'cancelled')), '{}')
+      INTO v_family, v_open
+      FROM (SELECT ord.* FROM backorder.orders ord
+             WHERE ord.client_id = p_client_id AND ord.order_id = v_row.order_id
+            UNION ALL
+            SELECT ord.* FROM backorder.orders ord
+             WHERE ord.client_id = p_client_id AND ord.parent_order_id = v_row.order_id) f;
     IF cardinality(v_family) > 1 THEN
         IF cardinality(v_open) = 0 THEN
             RAISE NOTICE 'shopify order % (split into %) is closed here: the newer payload is recorded, the orders are left as they are',

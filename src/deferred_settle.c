@@ -185,6 +185,18 @@ touched_entry(const char *client_id, const char *order_id)
 	return entry;
 }
 
+/* The order's entry in this transaction's touched set, or NULL. */
+static TouchedOrder *
+touched_find(const char *client_id, const char *order_id)
+{
+	char		hkey[ORDER_KEY_LEN];
+
+	if (touched == NULL)
+		return NULL;
+	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_id, order_id);
+	return hash_search(touched, hkey, HASH_FIND, NULL);
+}
+
 static void
 note_change(TouchedOrder *entry, const StockKey *key, int64 units, bool by_edit)
 {
@@ -212,9 +224,9 @@ note_change(TouchedOrder *entry, const StockKey *key, int64 units, bool by_edit)
 }
 
 static bool
-same_row(const TouchedChange *c, const StockKey *key)
+same_row(const TouchedChange *c, const char *sku, const char *location_id)
 {
-	return strcmp(c->sku, key->sku) == 0 && strcmp(c->location_id, key->location_id) == 0;
+	return strcmp(c->sku, sku) == 0 && strcmp(c->location_id, location_id) == 0;
 }
 
 void
@@ -231,19 +243,14 @@ note_touched(const StockKey *key, const char *order_id, int64 units)
 void
 note_given_back(const StockKey *key, const char *order_id, int64 units)
 {
-	char		hkey[ORDER_KEY_LEN];
-	TouchedOrder *entry;
+	TouchedOrder *entry = touched_find(key->client_id, order_id);
 	int			i;
 
-	if (touched == NULL)
-		return;
-	snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", key->client_id, order_id);
-	entry = hash_search(touched, hkey, HASH_FIND, NULL);
 	if (entry == NULL)
 		return;
 	for (i = 0; i < entry->n_changes; i++)
 		if (entry->changes[i].reported_in == InvalidSubTransactionId &&
-			entry->changes[i].units > 0 && same_row(&entry->changes[i], key))
+			entry->changes[i].units > 0 && same_row(&entry->changes[i], key->sku, key->location_id))
 		{
 			note_change(touched_entry(key->client_id, order_id), key, -units, true);
 			return;
@@ -294,8 +301,7 @@ settle_input(SettleInput *in, TouchedOrder *entry)
 			int64		cancel;
 
 			if (gained->reported_in != InvalidSubTransactionId || gained->by_edit ||
-				shown[j] <= 0 || strcmp(gained->sku, c->sku) != 0 ||
-				strcmp(gained->location_id, c->location_id) != 0)
+				shown[j] <= 0 || !same_row(gained, c->sku, c->location_id))
 				continue;
 			cancel = Min(give, shown[j]);
 			shown[j] -= cancel;
@@ -364,16 +370,13 @@ settle_now(const char *client_id, const char *order_id)
 void
 settle_now_many(int n, char **client_ids, char **order_ids)
 {
-	char		hkey[ORDER_KEY_LEN];
 	SettleInput *inputs = palloc0(sizeof(SettleInput) * (n + 1));
 	TouchedOrder **entries = palloc0(sizeof(TouchedOrder *) * (n + 1));
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", client_ids[i], order_ids[i]);
-		if (touched != NULL)
-			entries[i] = hash_search(touched, hkey, HASH_FIND, NULL);
+		entries[i] = touched_find(client_ids[i], order_ids[i]);
 		settle_input(&inputs[i], entries[i]);
 	}
 	settle_orders(n, client_ids, order_ids, inputs);
@@ -437,12 +440,9 @@ settle_batch(void)
 
 		for (r = 0; r < n_locked; r++)
 		{
-			char		hkey[ORDER_KEY_LEN];
-
 			lc[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 1);
 			lo[r] = SPI_getvalue(locked->vals[r], locked->tupdesc, 2);
-			snprintf(hkey, ORDER_KEY_LEN, "%s\x1f%s", lc[r], lo[r]);
-			settle_input(&inputs[r], hash_search(touched, hkey, HASH_FIND, NULL));
+			settle_input(&inputs[r], touched_find(lc[r], lo[r]));
 		}
 		/* In release order, all in one batch. */
 		settle_orders((int) n_locked, lc, lo, inputs);

@@ -15,12 +15,12 @@
  * Statements that update or delete existing orders or lines first take the
  * edit lock exclusively (guard_statement), and so does a line inserted into an
  * order another transaction placed, and a catalog change the engine follows
- * (a SKU's status or backorderable flag, a client's allocation policy): the
- * engine paths of other transactions then see all of it or none of it.  Row locks on lines are taken by
- * the UPDATE itself before any row trigger runs, so without this an app edit
- * would lock order rows before stock rows, against rule 1.  Engine paths
- * hold the edit lock shared, so they wait for the editing transaction rather
- * than deadlock with it.
+ * (a SKU's status or backorderable flag, a client's switch to reserve): the
+ * engine paths of other transactions then see all of it or none of it.  Row
+ * locks on lines are taken by the UPDATE itself before any row trigger runs,
+ * so without this an app edit would lock order rows before stock rows,
+ * against rule 1.  Engine paths hold the edit lock shared, so they wait for
+ * the editing transaction rather than deadlock with it.
  */
 #include "postgres.h"
 

@@ -51,7 +51,7 @@
 BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SET backorder.now = '2024-06-01 10:00+00';
-SELECT plan(80);
+SELECT plan(81);
 
 INSERT INTO backorder.location (location_id, priority) VALUES ('kb_w1', 1);
 
@@ -647,6 +647,7 @@ SELECT results_eq($$SELECT order_id, event, detail -> 'reasons' FROM backorder.o
                   'B31: O1 is settled after its new line is placed: no unknown_sku hold');
 SELECT is_empty($$SELECT * FROM backorder.order_hold WHERE client_id = 'kb31' AND reason = 'unknown_sku'$$,
                 'B31: no unknown_sku hold was ever opened');
+SELECT is_empty($$SELECT * FROM backorder.check_invariants() WHERE client_id = 'kb31'$$, 'B31: invariants hold');
 
 -- B32.  O1 holds 1 of A and waits for B and C; X waits for C.  One transaction receives C,
 -- which goes to O1, then deletes O1's line of C: the unit goes on to X.  O1's history named
